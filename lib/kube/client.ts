@@ -1,0 +1,221 @@
+import { sleep } from "./_abort.ts";
+import type { ClusterConfig, Credentials } from "./cluster_config.ts";
+import { errorFromResponse } from "./errors.ts";
+import { ResourceClient } from "./resource_client.ts";
+import type { ResourceRef } from "./resources.ts";
+import type { RequestHooks, RestRequest, RestTransport } from "./transport.ts";
+import type { KubeObject } from "./types.ts";
+
+/** Options of {@linkcode KubeClient}. */
+export interface KubeClientOptions {
+  hooks?: RequestHooks;
+  userAgent?: string;
+  /** Overall timeout of non-streaming requests. Default 60 s. */
+  requestTimeoutMs?: number;
+  /** Retries of 429 (and 5xx carrying Retry-After) answers, as client-go. Default 10. */
+  maxRetries?: number;
+  /** Cap on one Retry-After wait, so a misbehaving server cannot park a worker for hours. Default 60 s. */
+  maxRetryAfterSeconds?: number;
+  /** Allow HTTP/2 (off by default: Deno's HTTP/2 client is known to stall long-lived streams). */
+  http2?: boolean;
+}
+
+/**
+ * A Kubernetes REST client over Deno's fetch. It attaches credentials (refreshing them after a
+ * 401), honours Retry-After, turns every non-2xx answer into a {@linkcode KubeApiError} and hands
+ * out typed {@linkcode ResourceClient}s.
+ */
+export class KubeClient implements RestTransport {
+  readonly #config: ClusterConfig;
+  readonly #hooks: RequestHooks;
+  readonly #userAgent: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #maxRetryAfter: number;
+  readonly #http2: boolean;
+  readonly #baseUrl: URL;
+  #http: Deno.HttpClient;
+  #certKey = "";
+  #retired: Deno.HttpClient[] = [];
+  #closed = false;
+
+  constructor(config: ClusterConfig, opts: KubeClientOptions = {}) {
+    this.#config = config;
+    this.#hooks = opts.hooks ?? {};
+    this.#userAgent = opts.userAgent ?? "drop-in-deno";
+    this.#timeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.#maxRetries = opts.maxRetries ?? 10;
+    this.#maxRetryAfter = opts.maxRetryAfterSeconds ?? 60;
+    this.#http2 = opts.http2 ?? false;
+    try {
+      this.#baseUrl = new URL(config.server);
+    } catch {
+      throw new Error(`Cannot use API server URL "${config.server}": it is not a valid URL`);
+    }
+    this.#http = this.#createHttpClient(config.clientCertData, config.clientKeyData);
+  }
+
+  /** The default namespace of the config (context namespace or the pod's own). */
+  get namespace(): string {
+    return this.#config.namespace;
+  }
+
+  /** The config this client was built from. */
+  get config(): ClusterConfig {
+    return this.#config;
+  }
+
+  /**
+   * A typed client for one resource. For namespaced resources, `namespace` scopes every call;
+   * without it, list and watch span all namespaces and single-object calls use the object's
+   * `metadata.namespace`.
+   */
+  resource<T extends KubeObject>(ref: ResourceRef, namespace?: string): ResourceClient<T> {
+    return new ResourceClient<T>(this, ref, ref.namespaced ? namespace : undefined);
+  }
+
+  /** Sends a GET to an arbitrary API path (e.g. "/version") and decodes the JSON answer. */
+  async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.send({ method: "GET", path, verb: "get", resource: path, signal });
+    return await res.json() as T;
+  }
+
+  /** Releases the HTTP connection pools. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#http.close();
+    for (const c of this.#retired) c.close();
+    this.#retired = [];
+  }
+
+  /** {@inheritDoc RestTransport.send} */
+  async send(req: RestRequest): Promise<Response> {
+    if (this.#closed) throw new Error(`Cannot ${req.method} ${req.path}: the client is closed`);
+    let reauthenticated = false;
+    for (let attempt = 0;; attempt++) {
+      const creds = await this.#credentials();
+      const res = await this.#fetchOnce(req, creds);
+      if (res.ok) return res;
+      const text = await readBodyText(res);
+      const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+      // A rotated token or an expired exec credential: fetch fresh ones once and retry.
+      if (res.status === 401 && !reauthenticated && this.#config.credentials) {
+        reauthenticated = true;
+        this.#config.credentials.invalidate();
+        continue;
+      }
+      const retriable = res.status === 429 || (res.status >= 500 && retryAfter !== undefined);
+      if (retriable && attempt < this.#maxRetries && !req.signal?.aborted) {
+        const seconds = Math.min(retryAfter ?? 1, this.#maxRetryAfter);
+        this.#hooks.onRetryAfter?.(req.verb, req.resource, seconds);
+        await sleep(seconds * 1000, req.signal);
+        continue;
+      }
+      throw errorFromResponse(res.status, text, `${req.method} ${req.path}`, retryAfter);
+    }
+  }
+
+  async #credentials(): Promise<Credentials> {
+    const provider = this.#config.credentials;
+    if (!provider) return {};
+    const creds = await provider.get();
+    if (creds.clientCertData && creds.clientKeyData) {
+      const key = creds.clientCertData + "\n" + creds.clientKeyData;
+      if (key !== this.#certKey) {
+        // In-flight requests may still use the previous client; close it one rotation later.
+        for (const c of this.#retired) c.close();
+        this.#retired = [this.#http];
+        this.#http = this.#createHttpClient(creds.clientCertData, creds.clientKeyData);
+        this.#certKey = key;
+      }
+    }
+    return creds;
+  }
+
+  async #fetchOnce(req: RestRequest, creds: Credentials): Promise<Response> {
+    const url = new URL(this.#baseUrl.pathname.replace(/\/+$/, "") + req.path, this.#baseUrl);
+    if (req.query) url.search = req.query.toString();
+    const headers = new Headers({ "accept": "application/json", "user-agent": this.#userAgent });
+    if (req.contentType) headers.set("content-type", req.contentType);
+    if (creds.token) headers.set("authorization", `Bearer ${creds.token}`);
+    else if (creds.basic) {
+      headers.set(
+        "authorization",
+        `Basic ${basicAuth(creds.basic.username, creds.basic.password)}`,
+      );
+    }
+    const signals: AbortSignal[] = [];
+    if (req.signal) signals.push(req.signal);
+    const timeout = req.stream ? undefined : AbortSignal.timeout(this.#timeoutMs);
+    if (timeout) signals.push(timeout);
+    const started = performance.now();
+    try {
+      const res = await fetch(url, {
+        method: req.method,
+        headers,
+        body: req.body,
+        client: this.#http,
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
+      this.#hooks.onRequest?.(req.verb, req.resource, res.status, elapsed(started));
+      return res;
+    } catch (e) {
+      this.#hooks.onRequest?.(req.verb, req.resource, 0, elapsed(started));
+      if (req.signal?.aborted) throw req.signal.reason;
+      if (timeout?.aborted) {
+        throw new Error(
+          `Cannot ${req.method} ${url.pathname}: no answer within ${this.#timeoutMs / 1000} s`,
+        );
+      }
+      const hint = this.#config.insecureSkipTlsVerify && url.protocol === "https:"
+        ? ` (insecure-skip-tls-verify needs deno run --unsafely-ignore-certificate-errors=${url.hostname})`
+        : "";
+      throw new Error(
+        `Cannot ${req.method} ${url.origin}${url.pathname}: ${(e as Error).message}${hint}`,
+        { cause: e },
+      );
+    }
+  }
+
+  #createHttpClient(cert?: string, key?: string): Deno.HttpClient {
+    const opts: Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem> = {
+      http1: true,
+      http2: this.#http2,
+    };
+    if (this.#config.caData) opts.caCerts = [this.#config.caData];
+    if (cert && key) {
+      opts.cert = cert;
+      opts.key = key;
+    }
+    if (this.#config.proxyUrl) opts.proxy = { url: this.#config.proxyUrl };
+    return Deno.createHttpClient(opts as Deno.CreateHttpClientOptions & Deno.TlsCertifiedKeyPem);
+  }
+}
+
+function elapsed(started: number): number {
+  return (performance.now() - started) / 1000;
+}
+
+/** Reads an error body whatever its framing (chunked, no content-length, cut short). */
+async function readBodyText(res: Response): Promise<string> {
+  try {
+    return await res.text();
+  } catch {
+    return "";
+  }
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const n = Number(value.trim());
+  if (Number.isFinite(n) && n >= 0) return n;
+  const date = Date.parse(value);
+  if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  return undefined;
+}
+
+function basicAuth(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  return btoa(String.fromCharCode(...bytes));
+}
