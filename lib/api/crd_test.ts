@@ -87,9 +87,8 @@ Deno.test("CRDs carry names, scope, status subresource and printer columns", () 
     const v = versionOf(crd);
     assert.equal(v.subresources?.status !== undefined, kind.kind !== "PullPolicy");
   }
-  // deno-lint-ignore no-explicit-any
   const cols = (kind: string) =>
-    versionOf(byKind[kind]).additionalPrinterColumns.map((c: any) =>
+    versionOf(byKind[kind]).additionalPrinterColumns.map((c: { name: string; priority?: number }) =>
       `${c.name}${c.priority ? "*" : ""}`
     );
   assert.deepEqual(cols("CachedImage"), [
