@@ -74,3 +74,42 @@ export { KubeClient, type KubeClientOptions } from "./client.ts";
 export { ResourceClient } from "./resource_client.ts";
 export { WatchStalledError } from "./watch.ts";
 export { LineSplitter } from "./ndjson.ts";
+export {
+  BucketRateLimiter,
+  defaultControllerRateLimiter,
+  ItemExponentialRateLimiter,
+  MaxOfRateLimiter,
+  type RateLimiter,
+} from "./rate_limiter.ts";
+export { Backoff, type BackoffOptions } from "./backoff.ts";
+export { WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./work_queue.ts";
+export {
+  Controller,
+  type ControllerHooks,
+  type ControllerOptions,
+  type ReconcileResult,
+  TerminalError,
+} from "./controller.ts";
+export { objectKey, splitKey } from "./object_key.ts";
+export { type IndexFunc, labelIndexer, nodeNameIndexer, ownerUidIndexer } from "./indexers.ts";
+export { Store, type StoreDiff } from "./store.ts";
+export {
+  Informer,
+  type InformerHandlers,
+  type InformerOptions,
+  type ListWatcher,
+} from "./informer.ts";
+export { deepEqual } from "./deep_equal.ts";
+export {
+  type StatusClient,
+  writeStatus,
+  type WriteStatusOptions,
+  type WriteStatusResult,
+} from "./status_writer.ts";
+export {
+  LeaderElector,
+  type LeaderElectorOptions,
+  type LeaseClient,
+  microTime,
+} from "./leader_elector.ts";
+export { type EventClient, EventRecorder, type EventRecorderOptions } from "./event_recorder.ts";
