@@ -1,0 +1,127 @@
+/**
+ * Reads what happened to a pull Pod from its status, the way the kubelet reports it, and turns
+ * kubelet error text into short messages a person can act on.
+ *
+ * @module
+ */
+import type { ContainerStatus, Pod } from "kubernetes-types/core/v1.d.ts";
+import { digestOfImageId } from "../api/mod.ts";
+
+/** Waiting reasons that end a pull attempt as failed. */
+export const PULL_FAILURE_REASONS: ReadonlySet<string> = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "CreateContainerConfigError",
+  "RegistryUnavailable",
+]);
+
+/** Whether a failure concerns the image or its registry (all nodes) or only this node. */
+export type FailureScope = "image" | "node";
+
+/** The outcome of one pull Pod. */
+export type PullOutcome =
+  | { kind: "pending"; startedAt?: number }
+  | { kind: "succeeded"; imageId: string; digest?: string; finishedAt: number; seconds: number }
+  | { kind: "failed"; reason: string; message: string; scope: FailureScope; finishedAt: number };
+
+function containerStatus(pod: Pod): ContainerStatus | undefined {
+  return pod.status?.containerStatuses?.[0];
+}
+
+function timeOf(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const t = Date.parse(text);
+  // The kubelet reports the zero time for containers that never started.
+  return Number.isFinite(t) && t > 0 ? t : undefined;
+}
+
+/**
+ * Classifies a pull Pod. A pull succeeded once the container status carries an `imageID`, whatever
+ * the container did next: images without a `true` binary (scratch, distroless, pause) fail to
+ * start *after* the image is on the node, and that still counts as cached.
+ */
+export function pullOutcome(pod: Pod, now: number): PullOutcome {
+  const created = timeOf(pod.metadata?.creationTimestamp) ?? now;
+  const cs = containerStatus(pod);
+  if (cs?.imageID) {
+    const state = cs.state;
+    const finishedAt = timeOf(state?.running?.startedAt) ?? timeOf(state?.terminated?.startedAt) ??
+      timeOf(state?.terminated?.finishedAt) ?? now;
+    return {
+      kind: "succeeded",
+      imageId: cs.imageID,
+      digest: digestOfImageId(cs.imageID),
+      finishedAt,
+      seconds: Math.max(0, (finishedAt - created) / 1000),
+    };
+  }
+  const waiting = cs?.state?.waiting;
+  if (waiting?.reason && PULL_FAILURE_REASONS.has(waiting.reason)) {
+    const failure = classifyPullError(waiting.reason, waiting.message ?? "");
+    return { kind: "failed", ...failure, finishedAt: now };
+  }
+  if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") {
+    const reason = pod.status.reason ?? cs?.state?.terminated?.reason ?? "PodFailed";
+    const message = reason === "DeadlineExceeded"
+      ? "pull did not finish before the pod's deadline"
+      : cleanMessage(pod.status.message ?? cs?.state?.terminated?.message ?? reason);
+    return { kind: "failed", reason, message, scope: "node", finishedAt: now };
+  }
+  return { kind: "pending", startedAt: created };
+}
+
+/** A failure's reason, cleaned message and scope. */
+export interface PullFailure {
+  reason: string;
+  message: string;
+  scope: FailureScope;
+}
+
+const HOST_LOOKUP = /lookup ([^\s:]+)[^\n]*?: no such host/;
+
+/**
+ * Turns a kubelet waiting reason and message into a short message and decides whether the cause
+ * is the image or its registry (retrying other nodes would fail the same way) or the node.
+ */
+export function classifyPullError(reason: string, message: string): PullFailure {
+  const host = HOST_LOOKUP.exec(message);
+  if (host) return { reason, message: `dns: cannot resolve ${host[1]}`, scope: "image" };
+  if (reason === "InvalidImageName") {
+    return { reason, message: `invalid image name: ${cleanMessage(message)}`, scope: "image" };
+  }
+  if (reason === "ErrImageNeverPull") {
+    return {
+      reason,
+      message: "image is not on the node and imagePullPolicy is Never",
+      scope: "node",
+    };
+  }
+  if (reason === "CreateContainerConfigError") {
+    return { reason, message: cleanMessage(message), scope: "image" };
+  }
+  const lower = message.toLowerCase();
+  if (/\b(401|403)\b|unauthorized|authentication required|denied|forbidden/.test(lower)) {
+    return { reason, message: "unauthorized: check imagePullSecrets", scope: "image" };
+  }
+  if (/not found|manifest unknown|name unknown/.test(lower)) {
+    return { reason, message: "image not found", scope: "image" };
+  }
+  if (/connection refused|no route to host|tls: |x509: |certificate/.test(lower)) {
+    return { reason, message: `registry unreachable: ${cleanMessage(message)}`, scope: "image" };
+  }
+  if (reason === "ImagePullBackOff" && message === "") {
+    return { reason, message: "pull failed and the kubelet is backing off", scope: "image" };
+  }
+  return { reason, message: cleanMessage(message || reason), scope: "node" };
+}
+
+/** Shortens kubelet and containerd error chains to their last, most specific part. */
+export function cleanMessage(message: string): string {
+  let text = message.replace(/\s+/g, " ").trim();
+  text = text.replace(/^(rpc error: code = \w+ desc = )+/, "");
+  const parts = text.split(": ").filter((p) => p.length > 0);
+  if (parts.length > 3) text = parts.slice(-2).join(": ");
+  return text.length > 256 ? `${text.slice(0, 253)}...` : text;
+}

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { classifyPullError, cleanMessage, pullOutcome } from "./pull_outcome.ts";
+
+const DIGEST = "sha256:" + "ab".repeat(32);
+const NOW = Date.parse("2026-01-01T00:10:00Z");
+
+function pod(status: Pod["status"]): Pod {
+  return { metadata: { name: "p", creationTimestamp: "2026-01-01T00:00:00Z" }, status };
+}
+
+Deno.test("an imageID means success, even when the container could not start", () => {
+  const out = pullOutcome(
+    pod({
+      phase: "Failed",
+      containerStatuses: [{
+        name: "pull",
+        image: "gcr.io/distroless/static:nonroot",
+        imageID: `gcr.io/distroless/static@${DIGEST}`,
+        ready: false,
+        restartCount: 0,
+        state: {
+          terminated: {
+            exitCode: 128,
+            reason: "StartError",
+            startedAt: "1970-01-01T00:00:00Z",
+            finishedAt: "2026-01-01T00:00:30Z",
+          },
+        },
+      }],
+    }),
+    NOW,
+  );
+  assert.equal(out.kind, "succeeded");
+  if (out.kind !== "succeeded") return;
+  assert.equal(out.digest, DIGEST);
+  assert.equal(out.seconds, 30);
+});
+
+Deno.test("image-pull waiting reasons end the attempt with a cleaned message", () => {
+  const out = pullOutcome(
+    pod({
+      phase: "Pending",
+      containerStatuses: [{
+        name: "pull",
+        image: "registry.invalid.local:9999/does-not-exist:nope",
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        state: {
+          waiting: {
+            reason: "ErrImagePull",
+            message:
+              'failed to pull and unpack image "registry.invalid.local:9999/does-not-exist:nope": failed to resolve reference "registry.invalid.local:9999/does-not-exist:nope": failed to do request: Head "https://registry.invalid.local:9999/v2/does-not-exist/manifests/nope": dial tcp: lookup registry.invalid.local on 10.96.0.10:53: no such host',
+          },
+        },
+      }],
+    }),
+    NOW,
+  );
+  assert.deepEqual(out, {
+    kind: "failed",
+    reason: "ErrImagePull",
+    message: "dns: cannot resolve registry.invalid.local",
+    scope: "image",
+    finishedAt: NOW,
+  });
+});
+
+Deno.test("failures are scoped to the image or the node", () => {
+  assert.equal(
+    classifyPullError("ErrImagePull", 'rpc error: code = NotFound desc = "x:1": not found').message,
+    "image not found",
+  );
+  const auth = classifyPullError(
+    "ErrImagePull",
+    "failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized",
+  );
+  assert.deepEqual([auth.message, auth.scope], ["unauthorized: check imagePullSecrets", "image"]);
+  assert.equal(classifyPullError("ErrImageNeverPull", "").scope, "node");
+  assert.equal(classifyPullError("InvalidImageName", "bad").scope, "image");
+  assert.equal(classifyPullError("ErrImagePull", "disk quota exceeded").scope, "node");
+});
+
+Deno.test("a pod past its deadline is a node-level failure", () => {
+  const out = pullOutcome(pod({ phase: "Failed", reason: "DeadlineExceeded" }), NOW);
+  assert.equal(out.kind, "failed");
+  if (out.kind === "failed") assert.equal(out.scope, "node");
+});
+
+Deno.test("a pod without a result is pending", () => {
+  assert.equal(pullOutcome(pod({ phase: "Pending" }), NOW).kind, "pending");
+  assert.equal(pullOutcome(pod(undefined), NOW).kind, "pending");
+});
+
+Deno.test("cleanMessage keeps the specific end of long error chains", () => {
+  assert.equal(
+    cleanMessage("rpc error: code = Unknown desc = a: b: c: disk full: no space left on device"),
+    "disk full: no space left on device",
+  );
+  assert.equal(cleanMessage("x".repeat(400)).length, 256);
+});

@@ -1,0 +1,75 @@
+/**
+ * Which nodes an image belongs on: label selectors plus taints and tolerations with exactly the
+ * scheduler's matching rules. Pull Pods are bound with `spec.nodeName` and so bypass the scheduler;
+ * this is where its taint check happens instead.
+ *
+ * @module
+ */
+import type { Node, Taint, Toleration } from "kubernetes-types/core/v1.d.ts";
+
+/** Taints the node lifecycle controller adds for these Ready condition states. */
+const CONDITION_TAINTS: Record<string, Taint> = {
+  False: { key: "node.kubernetes.io/not-ready", effect: "NoSchedule" },
+  Unknown: { key: "node.kubernetes.io/unreachable", effect: "NoSchedule" },
+};
+
+/** Whether `toleration` tolerates `taint`, as `v1.Toleration.ToleratesTaint` decides. */
+export function tolerates(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  const operator = toleration.operator ?? "Equal";
+  if (operator === "Exists") return !toleration.key || toleration.key === taint.key;
+  return toleration.key === taint.key && (toleration.value ?? "") === (taint.value ?? "");
+}
+
+/**
+ * The taints that keep pods off a node: NoSchedule and NoExecute. A node whose Ready condition is
+ * False or Unknown counts as carrying the matching not-ready/unreachable taint even before the node
+ * lifecycle controller adds it, so readiness takes effect at once.
+ */
+export function blockingTaints(node: Node): Taint[] {
+  const taints = (node.spec?.taints ?? []).filter((t) =>
+    t.effect === "NoSchedule" || t.effect === "NoExecute"
+  );
+  const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+  const implied = ready ? CONDITION_TAINTS[ready.status] : undefined;
+  if (implied && !taints.some((t) => t.key === implied.key)) taints.push(implied);
+  return taints;
+}
+
+/** Whether every pair of `selector` is among the node's labels. */
+export function matchesSelector(
+  node: Node,
+  selector: Record<string, string> | undefined,
+): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(selector ?? {})) if (labels[k] !== v) return false;
+  return true;
+}
+
+/** What restricts the nodes of one image: its own settings and its PullPolicy's. */
+export interface TargetRules {
+  nodeSelectors: (Record<string, string> | undefined)[];
+  tolerations: Toleration[];
+}
+
+/** Whether `node` should hold the image. */
+export function isTarget(node: Node, rules: TargetRules): boolean {
+  if (node.metadata?.deletionTimestamp) return false;
+  if (!rules.nodeSelectors.every((s) => matchesSelector(node, s))) return false;
+  return blockingTaints(node).every((taint) => rules.tolerations.some((t) => tolerates(t, taint)));
+}
+
+/** The target nodes, newest first (a node that just joined is the one most likely cold). */
+export function selectTargets(nodes: Iterable<Node>, rules: TargetRules): Node[] {
+  const out: Node[] = [];
+  for (const node of nodes) if (isTarget(node, rules)) out.push(node);
+  return out.sort((a, b) =>
+    joinedAt(b) - joinedAt(a) || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")
+  );
+}
+
+/** When the node was created, in ms since the epoch (0 when unknown). */
+export function joinedAt(node: Node): number {
+  const t = node.metadata?.creationTimestamp;
+  return t ? Date.parse(t) : 0;
+}
