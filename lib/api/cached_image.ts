@@ -43,6 +43,21 @@ export const propagatedFields = {
   }),
 };
 
+/** A node whose last pull failed for a node-local reason. */
+export const NodeFailure = z.object({
+  node: z.string().meta({ description: "Node name." }),
+  failures: z.int32().meta({ description: "Consecutive failed attempts on this node." }),
+  retryAt: time("When this node is tried again."),
+  reason: z.string().optional().meta({ description: "Kubelet reason of the last failure." }),
+  message: z.string().optional().meta({ description: "Cleaned message of the last failure." }),
+}).meta({ description: "Failure state of one node." });
+
+/** A node holding a digest other than `resolvedDigest`. */
+export const NodeDigest = z.object({
+  node: z.string().meta({ description: "Node name." }),
+  digest: z.string().meta({ description: "The digest the node reported." }),
+}).meta({ description: "The digest one node holds." });
+
 /** CachedImage spec. */
 export const CachedImageSpec = withRules(
   z.object({
@@ -84,6 +99,31 @@ export const CachedImageStatus = z.object({
   lastPulledAt: time("When a pull last succeeded.").optional(),
   lastAttemptedAt: time("When a pull was last started.").optional(),
   conditions: conditions("Ready and PullProgress conditions."),
+  nodesFailed: z.int32().optional().meta({
+    description: "Target nodes whose last pull failed and that wait for a retry.",
+  }),
+  pullReference: z.string().optional().meta({
+    description:
+      "The image reference cachedNodes hold. When the spec names another image, every node pulls again.",
+  }),
+  nextRetryAt: time(
+    "While the image itself fails (registry, name, credentials): when pulls are tried again.",
+  ).optional(),
+  nodeFailures: z.array(NodeFailure).max(5000).optional().meta({
+    description: "Nodes whose last pull failed for a node-local reason, with their own backoff.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["node"],
+  }),
+  nodeDigests: z.array(NodeDigest).max(5000).optional().meta({
+    description:
+      "Nodes that reported a digest other than resolvedDigest (the tag moved between their pulls).",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["node"],
+  }),
+  repullPending: z.array(z.string()).optional().meta({
+    description: "Cached nodes still to re-pull in the current repullInterval round.",
+  }),
+  lastRepullAt: time("When the current or last re-pull round started.").optional(),
 }).meta({ description: "Observed state of the cache." });
 
 /** CachedImage kind. */
@@ -117,5 +157,7 @@ export const CACHED_IMAGE = clusterKind({
 
 /** A CachedImage spec with defaults applied. */
 export type CachedImageSpec = z.output<typeof CachedImageSpec>;
+/** Failure state of one node. */
+export type NodeFailure = z.output<typeof NodeFailure>;
 /** A CachedImage status. */
 export type CachedImageStatus = z.output<typeof CachedImageStatus>;

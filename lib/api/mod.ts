@@ -16,6 +16,8 @@ export {
   CACHED_IMAGE,
   CachedImageSpec,
   CachedImageStatus,
+  NodeDigest,
+  NodeFailure,
   PolicyReference,
 } from "./cached_image.ts";
 export {
