@@ -1,0 +1,461 @@
+/**
+ * The pure core of the CachedImage reconciler: from the object, its target nodes and its pull
+ * Pods, decide the new status, which Pods are done with, which nodes need a pull, what to tell
+ * people (events) and when to look again. No I/O happens here.
+ *
+ * @module
+ */
+import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import {
+  type BackoffConfig,
+  type CachedImage,
+  type CachedImageStatus,
+  type Condition,
+  type NodeFailure,
+  parseDuration,
+  pullReference,
+  rfc3339,
+  setCondition,
+} from "../api/mod.ts";
+import { IMAGE_ANNOTATION, NODE_KEY } from "../podbuilder/mod.ts";
+import { type PullFailure, pullOutcome } from "./pull_outcome.ts";
+
+/** The effective pacing and retry settings of one image. */
+export interface EffectivePolicy {
+  /** Budget key: the PullPolicy name, or `default`. */
+  key: string;
+  backoff: { initialMs: number; maxMs: number };
+  repullIntervalMs: number;
+  /** Set when `policyRef` names a PullPolicy that does not exist. */
+  missing?: string;
+}
+
+/** Defaults for images without a PullPolicy: backoff 30 s to 5 m, no re-pulls. */
+export const DEFAULT_BACKOFF: BackoffConfig = { initial: "30s", max: "5m" };
+
+/** An event to record on the CachedImage. */
+export interface PlannedEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+/** The outcome of planning one reconcile. */
+export interface Plan {
+  /** The status to write once the pulls this reconcile starts are known (see `finishStatus`). */
+  status: CachedImageStatus;
+  /** Pods whose result is recorded in `status` or that no longer serve a purpose. */
+  deletePods: string[];
+  /** Nodes that need a pull now, newest first; empty while the image is backing off. */
+  demand: string[];
+  /** Nodes that hold a pull Pod that is still working. */
+  active: string[];
+  /** Attempt number per demanded node (used in the Pod name). */
+  attempts: Map<string, number>;
+  events: PlannedEvent[];
+  /** Successful pulls this reconcile observed: seconds each. */
+  pulled: number[];
+  /** Failed pulls this reconcile observed: reason each. */
+  failed: string[];
+  /** Look again after this long, at the latest (backoff expiry, re-pull round). */
+  requeueAfterMs?: number;
+}
+
+/** Inputs of `planCachedImage`. */
+export interface PlanInput {
+  ci: CachedImage;
+  policy: EffectivePolicy;
+  /** Target nodes, newest first. */
+  targets: Node[];
+  /** Pull Pods owned by the CachedImage. */
+  pods: Pod[];
+  now: number;
+  /** Random source in [0, 1) for backoff jitter. */
+  random?: () => number;
+}
+
+/**
+ * Exponential backoff with jitter: `initial * 2^(failures-1)`, capped at `max`, then spread by up
+ * to +-10% so that many images failing together do not retry in lockstep (never above `max`).
+ */
+export function backoffDelay(
+  failures: number,
+  backoff: { initialMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const exp = backoff.initialMs * 2 ** Math.max(0, failures - 1);
+  const base = Math.min(backoff.maxMs, exp);
+  const jittered = base * (0.9 + 0.2 * random());
+  return Math.max(0, Math.min(backoff.maxMs, Math.round(jittered)));
+}
+
+/** Reads a PullPolicy backoff into milliseconds. */
+export function backoffMs(config: BackoffConfig | undefined): { initialMs: number; maxMs: number } {
+  const c = config ?? DEFAULT_BACKOFF;
+  return { initialMs: parseDuration(c.initial), maxMs: parseDuration(c.max) };
+}
+
+function nodeOf(pod: Pod): string | undefined {
+  return pod.spec?.nodeName ?? pod.metadata?.annotations?.[NODE_KEY];
+}
+
+function timeMs(text: string | undefined): number | undefined {
+  return text ? Date.parse(text) : undefined;
+}
+
+/** Plans one reconcile of a CachedImage. */
+export function planCachedImage(input: PlanInput): Plan {
+  const { ci, policy, targets, pods, now } = input;
+  const random = input.random ?? Math.random;
+  const reference = pullReference(ci.spec);
+  const prev: CachedImageStatus = ci.status ?? {};
+  const sameImage = prev.pullReference === undefined || prev.pullReference === reference;
+  const targetNames = new Set(targets.map((n) => n.metadata!.name!));
+
+  // 1. Carry over what the cluster already records, dropping what the spec change invalidated
+  //    and nodes that are no longer targets.
+  const cached = new Set(
+    (sameImage ? prev.cachedNodes ?? [] : []).filter((n) => targetNames.has(n)),
+  );
+  const nodeFailures = new Map<string, NodeFailure>();
+  if (sameImage) {
+    for (const f of prev.nodeFailures ?? []) {
+      if (targetNames.has(f.node)) nodeFailures.set(f.node, f);
+    }
+  }
+  const nodeDigests = new Map<string, string>();
+  if (sameImage) {
+    for (const d of prev.nodeDigests ?? []) {
+      if (cached.has(d.node)) nodeDigests.set(d.node, d.digest);
+    }
+  }
+  const repullPending = new Set(
+    (sameImage ? prev.repullPending ?? [] : []).filter((n) => cached.has(n)),
+  );
+  let resolvedDigest = sameImage ? prev.resolvedDigest : undefined;
+  let consecutiveFailures = sameImage ? prev.consecutiveFailures ?? 0 : 0;
+  let nextRetryAt = sameImage ? timeMs(prev.nextRetryAt) : undefined;
+  let lastPulledAt = timeMs(prev.lastPulledAt);
+  let lastRepullAt = timeMs(prev.lastRepullAt);
+
+  const plan: Plan = {
+    status: {},
+    deletePods: [],
+    demand: [],
+    active: [],
+    attempts: new Map(),
+    events: [],
+    pulled: [],
+    failed: [],
+  };
+
+  // 2. Read every pull Pod: record results, retire Pods of an older spec or of non-targets.
+  let imageFailure: PullFailure | undefined;
+  const activeNodes = new Set<string>();
+  for (const pod of pods) {
+    const name = pod.metadata!.name!;
+    const node = nodeOf(pod);
+    if (pod.metadata?.deletionTimestamp) continue;
+    const stale = pod.metadata?.annotations?.[IMAGE_ANNOTATION] !== reference;
+    if (!node || stale || !targetNames.has(node)) {
+      plan.deletePods.push(name);
+      continue;
+    }
+    const outcome = pullOutcome(pod, now);
+    if (outcome.kind === "pending") {
+      activeNodes.add(node);
+      continue;
+    }
+    plan.deletePods.push(name);
+    if (outcome.kind === "succeeded") {
+      cached.add(node);
+      repullPending.delete(node);
+      nodeFailures.delete(node);
+      consecutiveFailures = 0;
+      nextRetryAt = undefined;
+      lastPulledAt = Math.max(lastPulledAt ?? 0, outcome.finishedAt);
+      plan.pulled.push(outcome.seconds);
+      if (outcome.digest) {
+        if (resolvedDigest && outcome.digest !== resolvedDigest) {
+          // The tag moved: the newest pull is the registry's current answer; nodes that pulled
+          // before hold the older digest until they pull again.
+          for (const other of cached) {
+            if (other !== node && !nodeDigests.has(other)) nodeDigests.set(other, resolvedDigest);
+          }
+          resolvedDigest = outcome.digest;
+        } else if (!resolvedDigest) {
+          resolvedDigest = outcome.digest;
+        }
+        nodeDigests.delete(node);
+        if (outcome.digest !== resolvedDigest) nodeDigests.set(node, outcome.digest);
+      }
+      plan.events.push({
+        type: "Normal",
+        reason: "PullSucceeded",
+        message: `Pulled ${reference} on node ${node} in ${outcome.seconds.toFixed(1)}s`,
+      });
+      continue;
+    }
+    plan.failed.push(outcome.reason);
+    plan.events.push({
+      type: "Warning",
+      reason: "PullFailed",
+      message: `Pull of ${reference} failed on node ${node}: ${outcome.message}`,
+    });
+    if (outcome.scope === "image") {
+      imageFailure = outcome;
+    } else {
+      const failures = (nodeFailures.get(node)?.failures ?? 0) + 1;
+      nodeFailures.set(node, {
+        node,
+        failures,
+        retryAt: rfc3339(
+          new Date(outcome.finishedAt + backoffDelay(failures, policy.backoff, random)),
+        ),
+        reason: outcome.reason,
+        message: outcome.message,
+      });
+    }
+  }
+  if (imageFailure) {
+    // One reconcile observing several nodes fail for the same image cause is one failure.
+    consecutiveFailures += 1;
+    nextRetryAt = now + backoffDelay(consecutiveFailures, policy.backoff, random);
+  }
+
+  // 3. Re-pull rounds: every repullInterval, every cached node pulls again, paced, while the
+  //    image stays Ready.
+  if (policy.repullIntervalMs > 0 && repullPending.size === 0 && cached.size > 0) {
+    const since = lastRepullAt ?? lastPulledAt ?? now;
+    if (now - since >= policy.repullIntervalMs) {
+      for (const n of cached) repullPending.add(n);
+      lastRepullAt = now;
+    }
+  }
+
+  // 4. Demand: targets without the image or due for a re-pull, without a working Pod, out of
+  //    their own backoff; none at all while the image itself is backing off.
+  const imageBlocked = nextRetryAt !== undefined && nextRetryAt > now;
+  let wakeAt: number | undefined = imageBlocked ? nextRetryAt : undefined;
+  for (const node of targets) {
+    const name = node.metadata!.name!;
+    if (activeNodes.has(name)) continue;
+    if (cached.has(name) && !repullPending.has(name)) continue;
+    const failure = nodeFailures.get(name);
+    const retryAt = timeMs(failure?.retryAt);
+    if (retryAt !== undefined && retryAt > now) {
+      wakeAt = Math.min(wakeAt ?? retryAt, retryAt);
+      continue;
+    }
+    if (imageBlocked) continue;
+    plan.demand.push(name);
+    plan.attempts.set(name, failure?.failures ?? 0);
+  }
+  if (policy.repullIntervalMs > 0 && cached.size > 0 && repullPending.size === 0) {
+    const due = (lastRepullAt ?? lastPulledAt ?? now) + policy.repullIntervalMs;
+    wakeAt = Math.min(wakeAt ?? due, due);
+  }
+  if (wakeAt !== undefined) plan.requeueAfterMs = Math.max(0, wakeAt - now);
+  plan.active = [...activeNodes];
+
+  // 5. Status fields that do not depend on this reconcile's new pulls.
+  const order = targets.map((n) => n.metadata!.name!);
+  plan.status = {
+    ...prev,
+    observedGeneration: ci.metadata.generation,
+    pullReference: reference,
+    resolvedDigest,
+    nodesTargeted: targets.length,
+    nodesReady: cached.size,
+    cachedNodes: order.filter((n) => cached.has(n)),
+    consecutiveFailures,
+    nextRetryAt: nextRetryAt !== undefined && nextRetryAt > now
+      ? rfc3339(new Date(nextRetryAt))
+      : undefined,
+    nodeFailures: order.filter((n) => nodeFailures.has(n)).map((n) => nodeFailures.get(n)!),
+    nodeDigests: order.filter((n) => nodeDigests.has(n)).map((n) => ({
+      node: n,
+      digest: nodeDigests.get(n)!,
+    })),
+    repullPending: order.filter((n) => repullPending.has(n)),
+    lastPulledAt: lastPulledAt ? rfc3339(new Date(lastPulledAt)) : undefined,
+    lastRepullAt: lastRepullAt ? rfc3339(new Date(lastRepullAt)) : undefined,
+    nodesFailed: nodeFailures.size,
+  };
+  if (imageFailure) {
+    plan.status.conditions = setCondition(prev.conditions, {
+      type: "Ready",
+      status: "False",
+      reason: "PullFailed",
+      message: `${cached.size}/${targets.length} nodes ready: ${imageFailure.message}`,
+      observedGeneration: ci.metadata.generation,
+    }, new Date(now));
+  }
+  return plan;
+}
+
+/** Whether the last observed failure message should be kept in the Ready condition. */
+function lastFailureMessage(status: CachedImageStatus): string | undefined {
+  const ready = status.conditions?.find((c) => c.type === "Ready");
+  if (ready?.reason !== "PullFailed") return undefined;
+  const sep = ready.message.indexOf(": ");
+  return sep >= 0 ? ready.message.slice(sep + 2) : undefined;
+}
+
+/**
+ * Completes the status once the reconcile knows which pulls it started: counts, phase, `ready`,
+ * conditions and `lastAttemptedAt`.
+ */
+export function finishStatus(
+  plan: Plan,
+  ci: CachedImage,
+  policy: EffectivePolicy,
+  started: string[],
+  now: number,
+): CachedImageStatus {
+  const s: CachedImageStatus = { ...plan.status };
+  const when = new Date(now);
+  const generation = ci.metadata.generation;
+  const targeted = s.nodesTargeted ?? 0;
+  const ready = s.nodesReady ?? 0;
+  const pulling = plan.active.length + started.length;
+  s.nodesPulling = pulling;
+  s.ready = `${ready}/${targeted}`;
+  if (started.length > 0) s.lastAttemptedAt = rfc3339(when);
+  const backingOff = s.nextRetryAt !== undefined;
+  const failedNodes = s.nodesFailed ?? 0;
+  const failureMessage = lastFailureMessage(s) ??
+    s.nodeFailures?.[0]?.message ?? "pull failed";
+
+  let phase: CachedImageStatus["phase"];
+  let readyCond: Omit<Condition, "lastTransitionTime">;
+  let progress: Omit<Condition, "lastTransitionTime">;
+  if (targeted > 0 && ready === targeted) {
+    phase = "Ready";
+    readyCond = {
+      type: "Ready",
+      status: "True",
+      reason: "Cached",
+      message: `Image cached on all ${targeted} target nodes`,
+    };
+  } else if (backingOff || (failedNodes > 0 && pulling === 0)) {
+    phase = "Degraded";
+    readyCond = {
+      type: "Ready",
+      status: "False",
+      reason: "PullFailed",
+      message: `${ready}/${targeted} nodes ready: ${failureMessage}`,
+    };
+  } else if (targeted === 0) {
+    phase = "Pending";
+    readyCond = {
+      type: "Ready",
+      status: "False",
+      reason: "NoTargetNodes",
+      message: "No node matches the nodeSelector and tolerates its taints",
+    };
+  } else {
+    phase = pulling > 0 || ready > 0 ? "Pulling" : "Pending";
+    readyCond = {
+      type: "Ready",
+      status: "False",
+      reason: "InProgress",
+      message: `${ready}/${targeted} nodes ready`,
+    };
+  }
+  if (pulling > 0) {
+    progress = {
+      type: "PullProgress",
+      status: "True",
+      reason: "Pulling",
+      message: `Actively pulling on ${pulling} node(s), ${ready}/${targeted} complete`,
+    };
+  } else if (targeted > 0 && ready === targeted && (s.repullPending?.length ?? 0) === 0) {
+    progress = {
+      type: "PullProgress",
+      status: "False",
+      reason: "Complete",
+      message: "All pulls complete",
+    };
+  } else if (backingOff || failedNodes > 0) {
+    progress = {
+      type: "PullProgress",
+      status: "False",
+      reason: "Stalled",
+      message: `Pull stalled: ${ready}/${targeted} nodes ready, retrying with backoff`,
+    };
+  } else {
+    progress = {
+      type: "PullProgress",
+      status: "False",
+      reason: "Idle",
+      message: "Waiting to start pulls",
+    };
+  }
+  s.phase = phase;
+  let conditions = setCondition(
+    s.conditions,
+    { ...readyCond, observedGeneration: generation },
+    when,
+  );
+  conditions = setCondition(conditions, { ...progress, observedGeneration: generation }, when);
+  if (ci.spec.policyRef) {
+    conditions = setCondition(
+      conditions,
+      policy.missing
+        ? {
+          type: "PolicyResolved",
+          status: "False",
+          reason: "PolicyNotFound",
+          message:
+            `PullPolicy "${policy.missing}" not found; using the defaults (1 node at a time, 10s apart, backoff 30s to 5m)`,
+          observedGeneration: generation,
+        }
+        : {
+          type: "PolicyResolved",
+          status: "True",
+          reason: "Found",
+          message: `Paced by PullPolicy "${policy.key}"`,
+          observedGeneration: generation,
+        },
+      when,
+    );
+  } else {
+    conditions = conditions.filter((c) => c.type !== "PolicyResolved");
+  }
+  const drift = s.nodeDigests?.length ?? 0;
+  if (s.resolvedDigest) {
+    conditions = setCondition(
+      conditions,
+      drift > 0
+        ? {
+          type: "DigestConsistent",
+          status: "False",
+          reason: "DigestDrift",
+          message: `${drift} node(s) hold another digest than ${s.resolvedDigest} (the tag moved)`,
+          observedGeneration: generation,
+        }
+        : {
+          type: "DigestConsistent",
+          status: "True",
+          reason: "Consistent",
+          message: "Every cached node holds the resolved digest",
+          observedGeneration: generation,
+        },
+      when,
+    );
+  }
+  s.conditions = conditions;
+  return pruneEmpty(s);
+}
+
+/** Drops empty optional lists and undefined fields so an unchanged status compares equal. */
+function pruneEmpty(s: CachedImageStatus): CachedImageStatus {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v) && v.length === 0 && k !== "cachedNodes" && k !== "conditions") continue;
+    out[k] = v;
+  }
+  return out as CachedImageStatus;
+}
