@@ -1,0 +1,262 @@
+/**
+ * The CachedImage reconciler: puts the image on every target node through pull Pods, paced by the
+ * shared engine, and reports progress in status, events and metrics. Level-triggered: every run
+ * derives everything from the caches and the status stored in the cluster.
+ *
+ * @module
+ */
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import {
+  CACHED_IMAGE,
+  type CachedImage,
+  type CachedImageStatus,
+  parseCachedImage,
+  parseDuration,
+  parsePullPolicy,
+  type PullPolicy,
+  setCondition,
+  ValidationError,
+} from "../api/mod.ts";
+import {
+  isAlreadyExists,
+  isNotFound,
+  PODS,
+  type ReconcileResult,
+  type ResourceClient,
+  writeStatus,
+} from "../kube/mod.ts";
+import { buildPullPod, CACHED_IMAGE_KEY } from "../podbuilder/mod.ts";
+import {
+  backoffMs,
+  type EffectivePolicy,
+  finishStatus,
+  planCachedImage,
+} from "./cachedimage_plan.ts";
+import type { OperatorContext, RawObject } from "./context.ts";
+import { FreshObjects, PendingDeletes } from "./fresh_status.ts";
+import type { BudgetLimits } from "./pacer.ts";
+import { joinedAt, selectTargets } from "./targets.ts";
+
+/** Budget of images without a (found) PullPolicy: one node at a time, 10 s apart. */
+export const DEFAULT_BUDGET = "default";
+const DEFAULT_LIMITS: BudgetLimits = { maxConcurrent: 1, minDelayMs: 10_000 };
+
+/** Index of the Pod informer: pull Pods by CachedImage name. */
+export const PODS_BY_CACHED_IMAGE = "cachedimage";
+
+/** The effective policy of an image: its PullPolicy when it exists, the defaults otherwise. */
+export function resolvePolicy(
+  ctx: OperatorContext,
+  ci: CachedImage,
+): { effective: EffectivePolicy; limits: BudgetLimits; policy?: PullPolicy } {
+  const ref = ci.spec.policyRef?.name;
+  const raw = ref ? ctx.pullPolicies.get(ref) : undefined;
+  let policy: PullPolicy | undefined;
+  if (raw) {
+    try {
+      policy = parsePullPolicy(raw);
+    } catch (e) {
+      ctx.log.warn("Ignoring invalid PullPolicy", { pullpolicy: ref, error: e });
+    }
+  }
+  if (!policy) {
+    return {
+      effective: {
+        key: DEFAULT_BUDGET,
+        backoff: backoffMs(undefined),
+        repullIntervalMs: 0,
+        missing: ref,
+      },
+      limits: DEFAULT_LIMITS,
+    };
+  }
+  const spec = policy.spec;
+  return {
+    effective: {
+      key: ref!,
+      backoff: backoffMs(spec.failureBackoff),
+      repullIntervalMs: spec.repullInterval ? parseDuration(spec.repullInterval) : 0,
+    },
+    limits: {
+      maxConcurrent: spec.maxConcurrentNodes,
+      minDelayMs: parseDuration(spec.minDelayBetweenPulls),
+    },
+    policy,
+  };
+}
+
+/** The CachedImage reconciler with its per-process memory of recent writes. */
+export class CachedImageReconciler {
+  readonly #ctx: OperatorContext;
+  readonly #fresh = new FreshObjects<RawObject>();
+  readonly #deleting = new PendingDeletes();
+  readonly #pods: ResourceClient<Pod>;
+
+  constructor(ctx: OperatorContext) {
+    this.#ctx = ctx;
+    this.#pods = ctx.client.resource<Pod>(PODS, ctx.podNamespace);
+  }
+
+  /** The Pod informer dropped a Pod: it is no longer pending deletion. */
+  podGone(pod: Pod): void {
+    this.#deleting.gone(pod.metadata?.name ?? "");
+  }
+
+  /** Reconciles one CachedImage by name. */
+  async reconcile(name: string, signal: AbortSignal): Promise<ReconcileResult | void> {
+    const ctx = this.#ctx;
+    const log = ctx.log.with({ controller: "cachedimage", cachedimage: name });
+    const cached = ctx.cachedImages.get(name);
+    if (!cached || cached.metadata?.deletionTimestamp) {
+      ctx.pacer.withdraw(name);
+      this.#fresh.forget(name);
+      if (!cached) ctx.metrics.forgetCachedImage(name);
+      return;
+    }
+    const raw = this.#fresh.resolve(name, cached);
+    let ci: CachedImage;
+    try {
+      ci = parseCachedImage(raw);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      ctx.pacer.withdraw(name);
+      await this.#writeInvalid(raw, e, signal);
+      log.warn("Invalid CachedImage", { error: e.message });
+      return;
+    }
+    const now = ctx.now();
+
+    // 1-3. Targets, policy, and the Pods we own.
+    const { effective, limits, policy } = resolvePolicy(ctx, ci);
+    const targets = selectTargets(ctx.nodes.list(), {
+      nodeSelectors: [ci.spec.nodeSelector, policy?.spec.nodeSelector],
+      tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
+    });
+    const pods = ctx.pods.byIndex(PODS_BY_CACHED_IMAGE, name).filter((p) =>
+      !this.#deleting.has(p.metadata?.name ?? "", now)
+    );
+
+    // 4-5. Results of the Pods, failures, backoff, re-pull rounds.
+    const plan = planCachedImage({ ci, policy: effective, targets, pods, now });
+
+    // 6. Start the pulls the pacing engine allows.
+    const started: string[] = [];
+    let retryAfterMs: number | undefined;
+    if (plan.demand.length > 0) {
+      const joined = new Map(targets.map((n) => [n.metadata!.name!, joinedAt(n)]));
+      const answer = ctx.pacer.request({
+        image: name,
+        priority: ci.spec.priority ?? 0,
+        budget: effective.key,
+        limits,
+        nodes: plan.demand.map((n) => ({ name: n, joinedAt: joined.get(n) ?? 0 })),
+      });
+      retryAfterMs = answer.retryAfterMs;
+      for (const node of answer.grants) {
+        const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
+          namespace: ctx.podNamespace,
+          policy,
+          activeDeadlineSeconds: ctx.pullDeadlineSeconds,
+        });
+        try {
+          await this.#pods.create(pod, { signal });
+          started.push(node);
+          ctx.pacer.confirm(name, node);
+          ctx.events.event(
+            raw,
+            "Normal",
+            "PullStarted",
+            `Pulling ${pod.spec!.containers[0].image} on node ${node}`,
+          );
+        } catch (e) {
+          if (isAlreadyExists(e)) {
+            // A Pod from an earlier run that the cache has not shown yet: it is working.
+            started.push(node);
+            ctx.pacer.confirm(name, node);
+            continue;
+          }
+          ctx.pacer.release(name, node);
+          throw e;
+        }
+      }
+    } else {
+      ctx.pacer.withdraw(name);
+    }
+
+    // 7. Status, written only when it changed.
+    const status = finishStatus(plan, ci, effective, started, now);
+    const result = await writeStatus(
+      ctx.client.resource<RawObject & { status?: CachedImageStatus }>(CACHED_IMAGE_REF),
+      name,
+      () => status,
+      { current: raw as RawObject & { status?: CachedImageStatus }, maxAttempts: 1, signal },
+    );
+    if (result.written) this.#fresh.wrote(name, raw, result.object);
+
+    // Only now that the results are stored may their Pods go.
+    for (const podName of plan.deletePods) {
+      this.#deleting.add(podName, now);
+      try {
+        await this.#pods.delete(podName, { gracePeriodSeconds: 0, signal });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+
+    for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
+    for (const seconds of plan.pulled) {
+      ctx.metrics.imagesCached.inc({ cachedimage: name });
+      ctx.metrics.pullDuration.observe({ cachedimage: name }, seconds);
+    }
+    for (const reason of plan.failed) ctx.metrics.pullFailed(name, reason);
+    ctx.metrics.nodesTargeted.set({ cachedimage: name }, status.nodesTargeted ?? 0);
+    ctx.metrics.nodesCached.set({ cachedimage: name }, status.nodesReady ?? 0);
+    ctx.metrics.consecutiveFailures.set({ cachedimage: name }, status.consecutiveFailures ?? 0);
+    if (plan.pulled.length || plan.failed.length || started.length) {
+      log.info("Reconciled", {
+        ready: status.ready,
+        started: started.length,
+        pulled: plan.pulled.length,
+        failed: plan.failed.length,
+        phase: status.phase,
+      });
+    }
+
+    // 8. Look again when a backoff ends, a re-pull is due or pacing frees a slot.
+    const waits = [plan.requeueAfterMs, retryAfterMs].filter((v): v is number => v !== undefined);
+    if (waits.length > 0) return { requeueAfter: Math.max(50, Math.min(...waits)) };
+  }
+
+  async #writeInvalid(raw: RawObject, e: ValidationError, signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    const prev = (raw.status ?? {}) as CachedImageStatus;
+    const when = new Date(ctx.now());
+    const status: CachedImageStatus = {
+      ...prev,
+      observedGeneration: raw.metadata?.generation,
+      phase: "Degraded",
+      conditions: setCondition(prev.conditions, {
+        type: "Ready",
+        status: "False",
+        reason: "InvalidSpec",
+        message: e.message,
+        observedGeneration: raw.metadata?.generation,
+      }, when),
+    };
+    const result = await writeStatus(
+      ctx.client.resource<RawObject & { status?: CachedImageStatus }>(CACHED_IMAGE_REF),
+      raw.metadata!.name!,
+      () => status,
+      { current: raw as RawObject & { status?: CachedImageStatus }, maxAttempts: 1, signal },
+    );
+    if (result.written) ctx.events.event(raw, "Warning", "InvalidSpec", e.message);
+  }
+}
+
+/** Which CachedImage a pull Pod belongs to (full name from its annotation). */
+export function cachedImageOfPod(pod: Pod): string | undefined {
+  return pod.metadata?.annotations?.[CACHED_IMAGE_KEY];
+}
+
+/** Resource reference of CachedImages. */
+export const CACHED_IMAGE_REF = CACHED_IMAGE;

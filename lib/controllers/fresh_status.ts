@@ -1,0 +1,71 @@
+/**
+ * Informer caches lag behind our own writes. A reconcile that starts right after a status write
+ * must not act on the older status in the cache (it would, for example, pull again on a node whose
+ * success it just recorded and whose Pod it just deleted). This remembers each object we wrote
+ * until the cache shows it or something newer.
+ *
+ * @module
+ */
+import type { KubeObject } from "../kube/mod.ts";
+
+interface Written<T> {
+  /** resourceVersion of the object the write replaced. */
+  before: string;
+  object: T;
+}
+
+/** Tracks objects written by this process until the informer catches up. */
+export class FreshObjects<T extends KubeObject> {
+  #written = new Map<string, Written<T>>();
+
+  /** Records that `before` was replaced by `after`. */
+  wrote(key: string, before: T, after: T): void {
+    const rv = before.metadata?.resourceVersion;
+    if (rv) this.#written.set(key, { before: rv, object: after });
+  }
+
+  /**
+   * The freshest known version: our write when the cache still holds the object it replaced,
+   * otherwise the cached object (ours or a newer change by someone else).
+   */
+  resolve(key: string, cached: T): T {
+    const w = this.#written.get(key);
+    if (!w) return cached;
+    if (cached.metadata?.resourceVersion === w.before) return w.object;
+    this.#written.delete(key);
+    return cached;
+  }
+
+  forget(key: string): void {
+    this.#written.delete(key);
+  }
+}
+
+/** Names of objects being deleted by this process, hidden until the cache drops them. */
+export class PendingDeletes {
+  #until = new Map<string, number>();
+  readonly #ttlMs: number;
+
+  constructor(ttlMs = 60_000) {
+    this.#ttlMs = ttlMs;
+  }
+
+  add(key: string, now: number): void {
+    this.#until.set(key, now + this.#ttlMs);
+  }
+
+  has(key: string, now: number): boolean {
+    const until = this.#until.get(key);
+    if (until === undefined) return false;
+    if (until <= now) {
+      this.#until.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  /** The cache no longer holds the object. */
+  gone(key: string): void {
+    this.#until.delete(key);
+  }
+}
