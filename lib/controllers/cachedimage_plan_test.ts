@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import { type CachedImage, parseCachedImage } from "../api/mod.ts";
+import { buildPullPod } from "../podbuilder/mod.ts";
+import {
+  backoffDelay,
+  type EffectivePolicy,
+  finishStatus,
+  planCachedImage,
+} from "./cachedimage_plan.ts";
+
+const NOW = Date.parse("2026-03-01T12:00:00Z");
+const D1 = "sha256:" + "1".repeat(64);
+const D2 = "sha256:" + "2".repeat(64);
+const POLICY: EffectivePolicy = {
+  key: "default",
+  backoff: { initialMs: 30_000, maxMs: 300_000 },
+  repullIntervalMs: 0,
+};
+
+function image(status?: CachedImage["status"], tag = "3.20"): CachedImage {
+  return parseCachedImage({
+    apiVersion: "drop.corewire.io/v1alpha1",
+    kind: "CachedImage",
+    metadata: { name: "alpine", uid: "u1", generation: 2, resourceVersion: "5" },
+    spec: { image: "docker.io/library/alpine", tag },
+    status,
+  });
+}
+
+function node(name: string): Node {
+  return { metadata: { name, creationTimestamp: "2026-01-01T00:00:00Z" } };
+}
+
+function pod(ci: CachedImage, nodeName: string, status: Pod["status"]): Pod {
+  const p = buildPullPod(ci, { name: nodeName }, 0, { namespace: "drop-system" });
+  return {
+    ...p,
+    metadata: { ...p.metadata, creationTimestamp: "2026-03-01T11:59:00Z" },
+    status,
+  };
+}
+
+function pulled(digest: string): Pod["status"] {
+  return {
+    phase: "Succeeded",
+    containerStatuses: [{
+      name: "pull",
+      image: "docker.io/library/alpine:3.20",
+      imageID: `docker.io/library/alpine@${digest}`,
+      ready: false,
+      restartCount: 0,
+      state: {
+        terminated: {
+          exitCode: 0,
+          startedAt: "2026-03-01T11:59:20Z",
+          finishedAt: "2026-03-01T11:59:21Z",
+        },
+      },
+    }],
+  };
+}
+
+function waiting(reason: string, message: string): Pod["status"] {
+  return {
+    phase: "Pending",
+    containerStatuses: [{
+      name: "pull",
+      image: "x",
+      imageID: "",
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason, message } },
+    }],
+  };
+}
+
+const nodes = [node("n1"), node("n2"), node("n3")];
+const half = () => 0.5;
+
+Deno.test("a fresh image demands every target node", () => {
+  const ci = image();
+  const plan = planCachedImage({ ci, policy: POLICY, targets: nodes, pods: [], now: NOW });
+  assert.deepEqual(plan.demand, ["n1", "n2", "n3"]);
+  const status = finishStatus(plan, ci, POLICY, ["n1"], NOW);
+  assert.equal(status.phase, "Pulling");
+  assert.equal(status.ready, "0/3");
+  assert.equal(status.nodesPulling, 1);
+  assert.equal(status.lastAttemptedAt, "2026-03-01T12:00:00Z");
+  assert.equal(status.observedGeneration, 2);
+  const progress = status.conditions!.find((c) => c.type === "PullProgress")!;
+  assert.equal(progress.reason, "Pulling");
+});
+
+Deno.test("successful pods become cached nodes with the digest, and are retired", () => {
+  const ci = image();
+  const pods = nodes.map((n) => pod(ci, n.metadata!.name!, pulled(D1)));
+  const plan = planCachedImage({ ci, policy: POLICY, targets: nodes, pods, now: NOW });
+  assert.deepEqual(plan.demand, []);
+  assert.equal(plan.deletePods.length, 3);
+  assert.equal(plan.pulled.length, 3);
+  const status = finishStatus(plan, ci, POLICY, [], NOW);
+  assert.equal(status.phase, "Ready");
+  assert.equal(status.ready, "3/3");
+  assert.deepEqual(status.cachedNodes, ["n1", "n2", "n3"]);
+  assert.equal(status.resolvedDigest, D1);
+  assert.equal(status.lastPulledAt, "2026-03-01T11:59:20Z");
+  const ready = status.conditions!.find((c) => c.type === "Ready")!;
+  assert.deepEqual([ready.status, ready.reason], ["True", "Cached"]);
+  const progress = status.conditions!.find((c) => c.type === "PullProgress")!;
+  assert.deepEqual([progress.status, progress.reason], ["False", "Complete"]);
+});
+
+Deno.test("an image-level failure backs off the whole image", () => {
+  const ci = image();
+  const pods = [pod(ci, "n1", waiting("ErrImagePull", "lookup registry.invalid: no such host"))];
+  const plan = planCachedImage({
+    ci,
+    policy: POLICY,
+    targets: nodes,
+    pods,
+    now: NOW,
+    random: half,
+  });
+  assert.deepEqual(plan.demand, [], "no pulls while the image backs off");
+  assert.equal(plan.requeueAfterMs, 30_000);
+  const status = finishStatus(plan, ci, POLICY, [], NOW);
+  assert.equal(status.phase, "Degraded");
+  assert.equal(status.consecutiveFailures, 1);
+  const ready = status.conditions!.find((c) => c.type === "Ready")!;
+  assert.equal(ready.reason, "PullFailed");
+  assert.equal(ready.message, "0/3 nodes ready: dns: cannot resolve registry.invalid");
+  assert.equal(status.conditions!.find((c) => c.type === "PullProgress")!.reason, "Stalled");
+
+  // A second failure after the backoff doubles the delay.
+  const later = NOW + 31_000;
+  const ci2 = image(status);
+  const plan2 = planCachedImage({ ci: ci2, policy: POLICY, targets: nodes, pods: [], now: later });
+  assert.deepEqual(plan2.demand, ["n1", "n2", "n3"], "backoff over: pull again");
+  const again = [pod(ci2, "n1", waiting("ErrImagePull", "lookup registry.invalid: no such host"))];
+  const plan3 = planCachedImage({
+    ci: ci2,
+    policy: POLICY,
+    targets: nodes,
+    pods: again,
+    now: later,
+    random: half,
+  });
+  assert.equal(plan3.status.consecutiveFailures, 2);
+  assert.equal(plan3.requeueAfterMs, 60_000);
+});
+
+Deno.test("a node-level failure backs off only that node", () => {
+  const ci = image();
+  const pods = [
+    pod(ci, "n1", { phase: "Failed", reason: "DeadlineExceeded" }),
+    pod(ci, "n2", pulled(D1)),
+  ];
+  const plan = planCachedImage({
+    ci,
+    policy: POLICY,
+    targets: nodes,
+    pods,
+    now: NOW,
+    random: half,
+  });
+  assert.deepEqual(plan.demand, ["n3"]);
+  assert.equal(plan.status.nodeFailures![0].node, "n1");
+  assert.equal(plan.status.nodeFailures![0].failures, 1);
+  assert.equal(plan.status.consecutiveFailures, 0);
+  const status = finishStatus(plan, image(), POLICY, ["n3"], NOW);
+  assert.equal(status.phase, "Pulling");
+});
+
+Deno.test("changing the tag invalidates every cached node", () => {
+  const ready = finishStatus(
+    planCachedImage({
+      ci: image(),
+      policy: POLICY,
+      targets: nodes,
+      pods: nodes.map((n) => pod(image(), n.metadata!.name!, pulled(D1))),
+      now: NOW,
+    }),
+    image(),
+    POLICY,
+    [],
+    NOW,
+  );
+  const changed = image(ready, "3.21");
+  const oldPod = pod(image(), "n1", { phase: "Pending" });
+  const plan = planCachedImage({
+    ci: changed,
+    policy: POLICY,
+    targets: nodes,
+    pods: [oldPod],
+    now: NOW,
+  });
+  assert.deepEqual(plan.demand, ["n1", "n2", "n3"]);
+  assert.deepEqual(plan.deletePods, [oldPod.metadata!.name]);
+  assert.equal(plan.status.nodesReady, 0);
+  assert.equal(plan.status.resolvedDigest, undefined);
+  assert.equal(plan.status.pullReference, "docker.io/library/alpine:3.21");
+});
+
+Deno.test("a re-pull round keeps the image Ready and records digest drift", () => {
+  const policy = { ...POLICY, repullIntervalMs: 3_600_000 };
+  const base = finishStatus(
+    planCachedImage({
+      ci: image(),
+      policy,
+      targets: nodes,
+      pods: nodes.map((n) => pod(image(), n.metadata!.name!, pulled(D1))),
+      now: NOW,
+    }),
+    image(),
+    policy,
+    [],
+    NOW,
+  );
+  const later = NOW + 3_600_000 + 1;
+  const plan = planCachedImage({ ci: image(base), policy, targets: nodes, pods: [], now: later });
+  assert.deepEqual(plan.demand, ["n1", "n2", "n3"]);
+  const during = finishStatus(plan, image(base), policy, ["n1"], later);
+  assert.equal(during.phase, "Ready", "stays Ready while re-pulling");
+  assert.deepEqual(during.repullPending, ["n1", "n2", "n3"]);
+
+  // n1 re-pulls and sees a moved tag.
+  const moved = planCachedImage({
+    ci: image(during),
+    policy,
+    targets: nodes,
+    pods: [pod(image(), "n1", pulled(D2))],
+    now: later + 1000,
+  });
+  const after = finishStatus(moved, image(during), policy, [], later + 1000);
+  assert.equal(after.resolvedDigest, D2);
+  assert.deepEqual(after.nodeDigests, [{ node: "n2", digest: D1 }, { node: "n3", digest: D1 }]);
+  assert.deepEqual(after.repullPending, ["n2", "n3"]);
+  const drift = after.conditions!.find((c) => c.type === "DigestConsistent")!;
+  assert.deepEqual([drift.status, drift.reason], ["False", "DigestDrift"]);
+});
+
+Deno.test("nodes that stop being targets drop out of the counts and lose their pods", () => {
+  const ci = image();
+  const cachedStatus = finishStatus(
+    planCachedImage({
+      ci,
+      policy: POLICY,
+      targets: nodes,
+      pods: nodes.map((n) => pod(ci, n.metadata!.name!, pulled(D1))),
+      now: NOW,
+    }),
+    ci,
+    POLICY,
+    [],
+    NOW,
+  );
+  const stray = pod(ci, "n9", { phase: "Pending" });
+  const plan = planCachedImage({
+    ci: image(cachedStatus),
+    policy: POLICY,
+    targets: nodes.slice(0, 2),
+    pods: [stray],
+    now: NOW,
+  });
+  assert.equal(plan.status.nodesTargeted, 2);
+  assert.deepEqual(plan.status.cachedNodes, ["n1", "n2"]);
+  assert.deepEqual(plan.deletePods, [stray.metadata!.name]);
+});
+
+Deno.test("no target nodes is reported, not silently Ready", () => {
+  const ci = image();
+  const status = finishStatus(
+    planCachedImage({ ci, policy: POLICY, targets: [], pods: [], now: NOW }),
+    ci,
+    POLICY,
+    [],
+    NOW,
+  );
+  assert.equal(status.phase, "Pending");
+  assert.equal(status.conditions!.find((c) => c.type === "Ready")!.reason, "NoTargetNodes");
+});
+
+Deno.test("backoffDelay grows exponentially with bounded jitter", () => {
+  const b = { initialMs: 1000, maxMs: 10_000 };
+  assert.equal(backoffDelay(1, b, () => 0.5), 1000);
+  assert.equal(backoffDelay(3, b, () => 0.5), 4000);
+  assert.equal(backoffDelay(10, b, () => 0.99), 10_000, "never above max");
+  for (let i = 0; i < 100; i++) {
+    const d = backoffDelay(2, b);
+    assert.ok(d >= 1800 && d <= 2200, `${d}`);
+  }
+});
