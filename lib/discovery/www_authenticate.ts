@@ -40,7 +40,8 @@ export function parseChallenges(header: string): Challenge[] {
         value = quoted[1].replace(/\\(.)/g, "$1");
         rest = rest.slice(quoted[0].length);
       } else {
-        const bare = TOKEN.exec(rest);
+        // RFC 9110 allows only token characters here; servers also send URLs unquoted.
+        const bare = /^[^\s,"]+/.exec(rest);
         value = bare === null ? "" : bare[0];
         rest = rest.slice(value.length);
       }
