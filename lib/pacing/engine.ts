@@ -1,0 +1,518 @@
+/**
+ * The pacing engine shared by every CachedImage reconcile: which pulls may start now, and when to
+ * look again, decided from an in-memory view of the pull Pods and of what each image still needs.
+ *
+ * @module
+ */
+import { type BudgetConfig, DEFAULT_BUDGET_CONFIG, validateBudget } from "./budget.ts";
+import { compareDemands, DemandState, type NodeNeed } from "./_demand.ts";
+
+export type { NodeNeed } from "./_demand.ts";
+
+/** A pull Pod as the engine sees it (see `pullPodView` to build one from a Pod). */
+export interface PullPodView {
+  /** Unique key of the Pod, e.g. `namespace/name`. */
+  key: string;
+  /** Name of the CachedImage the Pod pulls for. */
+  image: string;
+  /** Node the Pod is bound to. */
+  node: string;
+  /** Budget the Pod is charged to. */
+  budget: string;
+  /** `creationTimestamp` in ms: the start of the pull, for `minDelayBetweenPulls`. */
+  createdAt: number;
+  /** Whether the Pod holds a slot: pulling or about to, not stuck in a pull error, not ended. */
+  active: boolean;
+}
+
+/** What one image needs, as of its latest reconcile. */
+export interface Demand {
+  /** `spec.priority`; lower goes first. Default 0. */
+  priority?: number;
+  /** Budget key (see `budgetKey`). */
+  budget: string;
+  /** Nodes that need a pull and have no pull Pod in flight. */
+  nodes: readonly NodeNeed[];
+  /** Image-level backoff: no node starts before this time (ms). */
+  blockedUntil?: number;
+}
+
+/** Why an image did not get every node it asked for. */
+export type WaitReason =
+  /** The image is in image-level backoff. */
+  | "backoff"
+  /** `minDelayBetweenPulls` of its budget has not passed since the last start. */
+  | "delay"
+  /** Its budget has `maxConcurrent` pulls in flight. */
+  | "capacity"
+  /** Images ahead of it in the order take the budget's next slot. */
+  | "queued"
+  /** Its remaining nodes are busy with other pulls or in node-level backoff. */
+  | "nodes";
+
+/** The answer of {@linkcode PacingEngine.tryAcquire}. */
+export interface AcquireResult {
+  /**
+   * Nodes the image may start pulling on now. Each is reserved: create its Pod, then either let
+   * the informer deliver the Pod (which confirms the reservation) or call `release` when creation
+   * failed.
+   */
+  grants: string[];
+  /** When nodes remain: how long until this image should call `tryAcquire` again. */
+  retryAfterMs?: number;
+  /** When nodes remain: why they were not granted now. */
+  waiting?: WaitReason;
+}
+
+/** How full one budget is. */
+export interface BudgetUsage extends BudgetConfig {
+  /** Active pull Pods charged to the budget. */
+  active: number;
+  /** Starts granted whose Pods the cache has not delivered yet. */
+  reserved: number;
+  /** The latest start under the budget (ms), or undefined when none is known. */
+  lastStartAt?: number;
+}
+
+/** Options of {@linkcode PacingEngine}. */
+export interface PacingEngineOptions {
+  /** Clock in ms. Default `Date.now`. */
+  now?: () => number;
+  /** Limits of every budget without its own {@linkcode PacingEngine.setBudget}. */
+  defaultBudget?: BudgetConfig;
+  /**
+   * How long a granted start holds its slot while the cache has not delivered its Pod; after
+   * that the slot is free again. Default 30 s.
+   */
+  reservationTtlMs?: number;
+  /**
+   * Retry hint for images waiting on something only an event ends (a slot or a node freeing):
+   * those events wake the image through `onWake`; this is the safety net. Default 30 s.
+   */
+  idleRetryMs?: number;
+  /**
+   * Called with images that may start a pull now but are not the caller: the head of a queue
+   * when a slot frees, or an image ahead of the caller that owns the slot the caller wanted.
+   * Typically `(image) => queue.add(image)`. Must not call back into the engine synchronously.
+   */
+  onWake?: (image: string) => void;
+}
+
+interface BudgetState {
+  config?: BudgetConfig;
+  active: number;
+  reserved: number;
+  lastStart: number;
+}
+
+interface PodEntry {
+  image: string;
+  node: string;
+  budget: string;
+  active: boolean;
+}
+
+interface Reservation {
+  key: string;
+  image: string;
+  node: string;
+  budget: string;
+  expiresAt: number;
+}
+
+/** One pass of the global order: who may start what right now. */
+interface Plan {
+  /** Nodes each image may start on now, for every image that may start something. */
+  claims: Map<DemandState, string[]>;
+  /** Slots of each budget taken by images ahead of the target (only with a target). */
+  claimedAhead: Map<string, number>;
+}
+
+/**
+ * Decides which (image, node) pulls may start, shared by all CachedImage reconciles.
+ *
+ * **Rules.** A budget (one per PullPolicy, plus the shared default) allows at most
+ * `maxConcurrent` active pulls and at least `minDelayMs` between two starts. A node runs at most
+ * one active pull, whatever the image or budget, because the kubelet pulls serially. Pods stuck in
+ * image-pull errors hold nothing. Images are served in the global order priority ascending, then
+ * name; an image's nodes newest first. The order is work-conserving: an image in backoff, or whose
+ * nodes are all busy or blocked, does not hold up the images behind it; one that can start does.
+ *
+ * **Feeding it.** Pull Pods come from the informer: `observePod` on add/update, `forgetPod` on
+ * delete. Each reconcile of an image calls `setDemand` (or `clearDemand` when nothing is left),
+ * then `tryAcquire`, creates Pods for the granted nodes and calls `release` for any it failed to
+ * create. A granted start is a reservation that counts like an active Pod until the Pod shows up
+ * in the cache, `release` is called, or `reservationTtlMs` passes.
+ *
+ * **Concurrency.** Every method is synchronous, so each call is atomic on JavaScript's single
+ * thread: two reconciles racing for the last slot cannot both get it.
+ *
+ * **Cost.** `observePod`, `forgetPod` and `release` are O(1) unless they free a slot, in which
+ * case they run one planning pass to wake whoever may start (only with `onWake`). A planning pass
+ * (`tryAcquire`, `clearDemand`, `setBudget`) walks the demands in order once: O(D) for D images
+ * with demand, plus, for images in a budget that still has a free start, a scan of their nodes
+ * that stops at the first free one (busy and granted nodes are skipped; when an image has many
+ * nodes in node-level backoff its free nodes are counted first in O(B + log N), B being the busy
+ * nodes). `setDemand` is O(N log N) in the image's N nodes. Nothing is O(images x nodes).
+ */
+export class PacingEngine {
+  readonly #now: () => number;
+  readonly #defaultBudget: BudgetConfig;
+  readonly #reservationTtl: number;
+  readonly #idleRetry: number;
+  readonly #onWake?: (image: string) => void;
+
+  readonly #budgets = new Map<string, BudgetState>();
+  readonly #pods = new Map<string, PodEntry>();
+  /** Active pods plus reservations per node; a node is busy when present. */
+  readonly #nodeLoad = new Map<string, number>();
+  /** By `image\0node`; insertion order is expiry order, the TTL being fixed. */
+  readonly #reservations = new Map<string, Reservation>();
+  readonly #demands = new Map<string, DemandState>();
+  #order: DemandState[] = [];
+  #orderDirty = false;
+
+  constructor(opts: PacingEngineOptions = {}) {
+    this.#now = opts.now ?? Date.now;
+    this.#defaultBudget = { ...(opts.defaultBudget ?? DEFAULT_BUDGET_CONFIG) };
+    validateBudget("(default)", this.#defaultBudget);
+    this.#reservationTtl = opts.reservationTtlMs ?? 30_000;
+    this.#idleRetry = opts.idleRetryMs ?? 30_000;
+    this.#onWake = opts.onWake;
+  }
+
+  // ---- Budgets -------------------------------------------------------------------------------
+
+  /** Sets the limits of a budget (a PullPolicy was added or changed). */
+  setBudget(key: string, config: BudgetConfig): void {
+    validateBudget(key, config);
+    this.#budget(key).config = {
+      maxConcurrent: config.maxConcurrent,
+      minDelayMs: config.minDelayMs,
+    };
+    this.#wakeClaimants();
+  }
+
+  /** Forgets a budget's own limits; Pods still charged to it keep counting under the defaults. */
+  deleteBudget(key: string): void {
+    const b = this.#budgets.get(key);
+    if (!b) return;
+    b.config = undefined;
+    this.#wakeClaimants();
+  }
+
+  /** How full a budget is. */
+  usage(key: string): BudgetUsage {
+    this.#expireReservations(this.#now());
+    const b = this.#budgets.get(key);
+    const config = this.#configOf(b);
+    return {
+      ...config,
+      active: b?.active ?? 0,
+      reserved: b?.reserved ?? 0,
+      ...(b && b.lastStart > -Infinity ? { lastStartAt: b.lastStart } : {}),
+    };
+  }
+
+  /** Active pull Pods across all budgets (for the `drop_active_pulls` gauge). */
+  activePulls(): number {
+    let n = 0;
+    for (const b of this.#budgets.values()) n += b.active;
+    return n;
+  }
+
+  // ---- Pods ----------------------------------------------------------------------------------
+
+  /**
+   * Records a pull Pod from the cache (add or update). A Pod seen for the first time confirms the
+   * reservation of its image and node, so the slot is now held by the Pod itself. Its creation
+   * time counts as a start of its budget (never later than now, should the API server's clock run
+   * ahead of ours).
+   */
+  observePod(view: PullPodView): void {
+    const now = this.#now();
+    const prev = this.#pods.get(view.key);
+    if (prev) this.#unaccount(prev);
+    const entry: PodEntry = {
+      image: view.image,
+      node: view.node,
+      budget: view.budget,
+      active: view.active,
+    };
+    this.#pods.set(view.key, entry);
+    this.#account(entry);
+    const b = this.#budget(view.budget);
+    if (Number.isFinite(view.createdAt)) {
+      b.lastStart = Math.max(b.lastStart, Math.min(view.createdAt, now));
+    }
+
+    let freed = prev !== undefined && prev.active &&
+      !(entry.active && entry.node === prev.node && entry.budget === prev.budget);
+    if (!prev) {
+      // Only a new Pod confirms a reservation: an update of an older Pod of the same image and
+      // node (say, a failed attempt not yet deleted) must not.
+      const r = this.#reservations.get(reservationKey(view.image, view.node));
+      if (r) {
+        this.#dropReservation(r);
+        freed ||= !entry.active;
+      }
+    }
+    if (freed) this.#wakeClaimants();
+  }
+
+  /** Removes a pull Pod that left the cache. */
+  forgetPod(key: string): void {
+    const prev = this.#pods.get(key);
+    if (!prev) return;
+    this.#pods.delete(key);
+    this.#unaccount(prev);
+    if (prev.active) this.#wakeClaimants();
+  }
+
+  // ---- Demand --------------------------------------------------------------------------------
+
+  /**
+   * Records what an image needs now, replacing what it needed before. Nodes granted under the
+   * previous demand whose Pods are not in the cache yet stay reserved (and so busy); list them or
+   * not, they are not granted twice. An empty node list clears the demand.
+   */
+  setDemand(image: string, demand: Demand): void {
+    if (demand.nodes.length === 0) {
+      this.clearDemand(image);
+      return;
+    }
+    const prev = this.#demands.get(image);
+    const next = new DemandState(
+      image,
+      demand.priority ?? 0,
+      demand.budget,
+      demand.blockedUntil ?? -Infinity,
+      demand.nodes,
+    );
+    this.#demands.set(image, next);
+    if (!prev || prev.priority !== next.priority || prev.budget !== next.budget) {
+      this.#orderDirty = true;
+    } else {
+      const i = this.#order.indexOf(prev);
+      if (i >= 0) this.#order[i] = next;
+      else this.#orderDirty = true;
+    }
+  }
+
+  /** Forgets an image's demand (it is complete, deleted, or cannot pull). */
+  clearDemand(image: string): void {
+    if (!this.#demands.delete(image)) return;
+    this.#orderDirty = true;
+    this.#wakeClaimants();
+  }
+
+  // ---- Decisions -----------------------------------------------------------------------------
+
+  /**
+   * Grants and reserves the nodes `image` may start pulling on now, honouring every rule (see the
+   * class documentation), and says when to look again if nodes remain. Images ahead in the order
+   * that may start now are woken through `onWake`.
+   */
+  tryAcquire(image: string): AcquireResult {
+    const now = this.#now();
+    this.#expireReservations(now);
+    const demand = this.#demands.get(image);
+    if (!demand) return { grants: [] };
+
+    const plan = this.#plan(now, demand);
+    const grants = plan.claims.get(demand) ?? [];
+    for (const node of grants) this.#reserve(demand, node, now);
+    for (const other of plan.claims.keys()) if (other !== demand) this.#onWake?.(other.image);
+
+    if (demand.pending <= 0) return { grants };
+    return { grants, ...this.#whenAgain(demand, plan, now) };
+  }
+
+  /**
+   * Gives back a granted start whose Pod could not be created. The node may be granted again.
+   * Returns false when there was no such reservation (already confirmed, released or expired).
+   * When creation failed with AlreadyExists the Pod will reach the cache: do not release.
+   */
+  release(image: string, node: string): boolean {
+    const r = this.#reservations.get(reservationKey(image, node));
+    this.#demands.get(image)?.taken.delete(node);
+    if (!r) return false;
+    this.#dropReservation(r);
+    this.#wakeClaimants();
+    return true;
+  }
+
+  // ---- Internals -----------------------------------------------------------------------------
+
+  #budget(key: string): BudgetState {
+    let b = this.#budgets.get(key);
+    if (!b) {
+      b = { active: 0, reserved: 0, lastStart: -Infinity };
+      this.#budgets.set(key, b);
+    }
+    return b;
+  }
+
+  #configOf(b: BudgetState | undefined): BudgetConfig {
+    return b?.config ?? this.#defaultBudget;
+  }
+
+  #account(p: PodEntry): void {
+    if (!p.active) return;
+    this.#budget(p.budget).active++;
+    this.#loadNode(p.node, 1);
+  }
+
+  #unaccount(p: PodEntry): void {
+    if (!p.active) return;
+    this.#budget(p.budget).active--;
+    this.#loadNode(p.node, -1);
+  }
+
+  #loadNode(node: string, delta: number): void {
+    const n = (this.#nodeLoad.get(node) ?? 0) + delta;
+    if (n > 0) this.#nodeLoad.set(node, n);
+    else this.#nodeLoad.delete(node);
+  }
+
+  #reserve(demand: DemandState, node: string, now: number): void {
+    const key = reservationKey(demand.image, node);
+    const r: Reservation = {
+      key,
+      image: demand.image,
+      node,
+      budget: demand.budget,
+      expiresAt: now + this.#reservationTtl,
+    };
+    this.#reservations.set(key, r);
+    const b = this.#budget(demand.budget);
+    b.reserved++;
+    b.lastStart = Math.max(b.lastStart, now);
+    this.#loadNode(node, 1);
+    demand.taken.add(node);
+  }
+
+  #dropReservation(r: Reservation): void {
+    this.#reservations.delete(r.key);
+    this.#budget(r.budget).reserved--;
+    this.#loadNode(r.node, -1);
+  }
+
+  #expireReservations(now: number): void {
+    let freed = false;
+    for (const r of this.#reservations.values()) {
+      if (r.expiresAt > now) break;
+      this.#dropReservation(r);
+      freed = true;
+    }
+    if (freed) this.#wakeClaimants();
+  }
+
+  /** How many starts a budget allows at `now`, before anyone claims them. */
+  #startsNow(key: string, now: number): number {
+    const b = this.#budgets.get(key);
+    const config = this.#configOf(b);
+    const free = config.maxConcurrent - (b?.active ?? 0) - (b?.reserved ?? 0);
+    if (free <= 0) return 0;
+    if (config.minDelayMs > 0) {
+      return now - (b?.lastStart ?? -Infinity) >= config.minDelayMs ? 1 : 0;
+    }
+    return free;
+  }
+
+  #sortedDemands(): DemandState[] {
+    if (this.#orderDirty) {
+      this.#order = [...this.#demands.values()].sort(compareDemands);
+      this.#orderDirty = false;
+    }
+    return this.#order;
+  }
+
+  /**
+   * Walks the global order once, handing each budget's available starts to the first images
+   * that can use them, as if every image asked at this instant. `target`'s entry is its grant.
+   */
+  #plan(now: number, target?: DemandState): Plan {
+    const avail = new Map<string, number>();
+    const claims = new Map<DemandState, string[]>();
+    const claimedAhead = new Map<string, number>();
+    const claimed = new Set<string>();
+    const busy = (node: string) => this.#nodeLoad.has(node) || claimed.has(node);
+    const busyNodes = () => concat(this.#nodeLoad.keys(), claimed);
+    let passedTarget = false;
+    for (const d of this.#sortedDemands()) {
+      if (d === target) passedTarget = true;
+      let a = avail.get(d.budget);
+      if (a === undefined) {
+        a = this.#startsNow(d.budget, now);
+        avail.set(d.budget, a);
+      }
+      if (a <= 0 || d.blockedUntil > now) continue;
+      const nodes = d.pick(a, now, busy, busyNodes);
+      if (nodes.length === 0) continue;
+      avail.set(d.budget, a - nodes.length);
+      for (const n of nodes) claimed.add(n);
+      claims.set(d, nodes);
+      if (target && !passedTarget) {
+        claimedAhead.set(d.budget, (claimedAhead.get(d.budget) ?? 0) + nodes.length);
+      }
+    }
+    return { claims, claimedAhead };
+  }
+
+  /** Runs a plan and wakes everyone who may start now. */
+  #wakeClaimants(): void {
+    if (!this.#onWake || this.#demands.size === 0) return;
+    const plan = this.#plan(this.#now());
+    for (const d of plan.claims.keys()) this.#onWake(d.image);
+  }
+
+  /** Why `demand` still waits after this call's grants, and until when. */
+  #whenAgain(
+    demand: DemandState,
+    plan: Plan,
+    now: number,
+  ): { retryAfterMs: number; waiting: WaitReason } {
+    const after = (at: number, waiting: WaitReason) => ({
+      retryAfterMs: Math.max(1, Math.ceil(at - now)),
+      waiting,
+    });
+    if (demand.blockedUntil > now) return after(demand.blockedUntil, "backoff");
+
+    const b = this.#budgets.get(demand.budget);
+    const config = this.#configOf(b);
+    const ahead = plan.claimedAhead.get(demand.budget) ?? 0;
+    // Assume the images ahead take what they were shown: that is when this image's turn can come.
+    const used = (b?.active ?? 0) + (b?.reserved ?? 0) + ahead;
+    const lastStart = ahead > 0 ? now : (b?.lastStart ?? -Infinity);
+    if (used >= config.maxConcurrent) {
+      return after(this.#capacityRetry(demand.budget, now), ahead > 0 ? "queued" : "capacity");
+    }
+    if (config.minDelayMs > 0 && now - lastStart < config.minDelayMs) {
+      return after(lastStart + config.minDelayMs, ahead > 0 ? "queued" : "delay");
+    }
+    const unblock = demand.nextUnblock(now);
+    return after(Math.min(unblock ?? Infinity, now + this.#idleRetry), "nodes");
+  }
+
+  /** When a full budget could next have room without any event: a reservation expiring. */
+  #capacityRetry(budget: string, now: number): number {
+    let at = now + this.#idleRetry;
+    for (const r of this.#reservations.values()) {
+      if (r.expiresAt >= at) break;
+      if (r.budget === budget) {
+        at = r.expiresAt;
+        break;
+      }
+    }
+    return at;
+  }
+}
+
+function reservationKey(image: string, node: string): string {
+  return `${image}\u0000${node}`;
+}
+
+function* concat<T>(...parts: Iterable<T>[]): Iterable<T> {
+  for (const p of parts) yield* p;
+}
