@@ -13,6 +13,7 @@ export interface ReportOptions {
   width?: number;
 }
 
+const MIN_BAR = 16;
 const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 
 /** Renders the outcomes and the merged ranking as plain text ending in a newline. */
@@ -53,13 +54,14 @@ export function formatDiscoveryReport(
   }
   const scoreWidth = Math.max(5, ...images.map((i) => String(i.score).length));
   const sourceWidth = Math.max(...images.map((i) => i.source.length));
+  // References are what people read, so they get the room; the bar keeps at least MIN_BAR columns.
   const imageWidth = Math.min(
     Math.max(...images.map((i) => i.image.length)),
-    Math.max(12, Math.floor((width - scoreWidth - sourceWidth - 8) * 0.6)),
+    Math.max(12, width - scoreWidth - sourceWidth - 8 - MIN_BAR),
   );
-  const barWidth = Math.max(4, width - scoreWidth - imageWidth - sourceWidth - 8);
+  const barWidth = Math.max(MIN_BAR, width - scoreWidth - imageWidth - sourceWidth - 8);
   const top = Math.max(...images.map((i) => i.score));
-  lines.push(`  ${"score".padStart(scoreWidth)} │ ${"image".padEnd(imageWidth)} `);
+  lines.push(`  ${"score".padStart(scoreWidth)} │ image`);
   for (const i of images) {
     const bar = renderBar(top > 0 ? Math.max(0, i.score) / top : 0, barWidth);
     lines.push(
