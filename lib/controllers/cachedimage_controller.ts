@@ -26,20 +26,17 @@ import {
   writeStatus,
 } from "../kube/mod.ts";
 import { buildPullPod, CACHED_IMAGE_KEY } from "../podbuilder/mod.ts";
-import {
-  backoffMs,
-  type EffectivePolicy,
-  finishStatus,
-  planCachedImage,
-} from "./cachedimage_plan.ts";
+import { type EffectivePolicy, finishStatus, planCachedImage } from "./cachedimage_plan.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
 import { FreshObjects, PendingDeletes } from "./fresh_status.ts";
-import type { BudgetLimits } from "./pacer.ts";
+import {
+  backoffFromPolicy,
+  type BudgetConfig,
+  budgetFromPolicy,
+  DEFAULT_BUDGET,
+  DEFAULT_BUDGET_CONFIG,
+} from "../pacing/mod.ts";
 import { joinedAt, selectTargets } from "./targets.ts";
-
-/** Budget of images without a (found) PullPolicy: one node at a time, 10 s apart. */
-export const DEFAULT_BUDGET = "default";
-const DEFAULT_LIMITS: BudgetLimits = { maxConcurrent: 1, minDelayMs: 10_000 };
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
 export const PODS_BY_CACHED_IMAGE = "cachedimage";
@@ -48,7 +45,7 @@ export const PODS_BY_CACHED_IMAGE = "cachedimage";
 export function resolvePolicy(
   ctx: OperatorContext,
   ci: CachedImage,
-): { effective: EffectivePolicy; limits: BudgetLimits; policy?: PullPolicy } {
+): { effective: EffectivePolicy; limits: BudgetConfig; policy?: PullPolicy } {
   const ref = ci.spec.policyRef?.name;
   const raw = ref ? ctx.pullPolicies.get(ref) : undefined;
   let policy: PullPolicy | undefined;
@@ -63,24 +60,21 @@ export function resolvePolicy(
     return {
       effective: {
         key: DEFAULT_BUDGET,
-        backoff: backoffMs(undefined),
+        backoff: backoffFromPolicy(undefined),
         repullIntervalMs: 0,
         missing: ref,
       },
-      limits: DEFAULT_LIMITS,
+      limits: DEFAULT_BUDGET_CONFIG,
     };
   }
   const spec = policy.spec;
   return {
     effective: {
       key: ref!,
-      backoff: backoffMs(spec.failureBackoff),
+      backoff: backoffFromPolicy(spec),
       repullIntervalMs: spec.repullInterval ? parseDuration(spec.repullInterval) : 0,
     },
-    limits: {
-      maxConcurrent: spec.maxConcurrentNodes,
-      minDelayMs: parseDuration(spec.minDelayBetweenPulls),
-    },
+    limits: budgetFromPolicy(spec),
     policy,
   };
 }
@@ -108,7 +102,7 @@ export class CachedImageReconciler {
     const log = ctx.log.with({ controller: "cachedimage", cachedimage: name });
     const cached = ctx.cachedImages.get(name);
     if (!cached || cached.metadata?.deletionTimestamp) {
-      ctx.pacer.withdraw(name);
+      ctx.pacer.clearDemand(name);
       this.#fresh.forget(name);
       if (!cached) ctx.metrics.forgetCachedImage(name);
       return;
@@ -119,7 +113,7 @@ export class CachedImageReconciler {
       ci = parseCachedImage(raw);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      ctx.pacer.withdraw(name);
+      ctx.pacer.clearDemand(name);
       await this.#writeInvalid(raw, e, signal);
       log.warn("Invalid CachedImage", { error: e.message });
       return;
@@ -127,7 +121,7 @@ export class CachedImageReconciler {
     const now = ctx.now();
 
     // 1-3. Targets, policy, and the Pods we own.
-    const { effective, limits, policy } = resolvePolicy(ctx, ci);
+    const { effective, policy } = resolvePolicy(ctx, ci);
     const targets = selectTargets(ctx.nodes.list(), {
       nodeSelectors: [ci.spec.nodeSelector, policy?.spec.nodeSelector],
       tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
@@ -144,13 +138,12 @@ export class CachedImageReconciler {
     let retryAfterMs: number | undefined;
     if (plan.demand.length > 0) {
       const joined = new Map(targets.map((n) => [n.metadata!.name!, joinedAt(n)]));
-      const answer = ctx.pacer.request({
-        image: name,
+      ctx.pacer.setDemand(name, {
         priority: ci.spec.priority ?? 0,
         budget: effective.key,
-        limits,
         nodes: plan.demand.map((n) => ({ name: n, joinedAt: joined.get(n) ?? 0 })),
       });
+      const answer = ctx.pacer.tryAcquire(name);
       retryAfterMs = answer.retryAfterMs;
       for (const node of answer.grants) {
         const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
@@ -161,7 +154,6 @@ export class CachedImageReconciler {
         try {
           await this.#pods.create(pod, { signal });
           started.push(node);
-          ctx.pacer.confirm(name, node);
           ctx.events.event(
             raw,
             "Normal",
@@ -170,9 +162,9 @@ export class CachedImageReconciler {
           );
         } catch (e) {
           if (isAlreadyExists(e)) {
-            // A Pod from an earlier run that the cache has not shown yet: it is working.
+            // A Pod from an earlier run that the cache has not shown yet: it is working, and
+            // the cache will confirm the reservation when it delivers the Pod.
             started.push(node);
-            ctx.pacer.confirm(name, node);
             continue;
           }
           ctx.pacer.release(name, node);
@@ -180,7 +172,7 @@ export class CachedImageReconciler {
         }
       }
     } else {
-      ctx.pacer.withdraw(name);
+      ctx.pacer.clearDemand(name);
     }
 
     // 7. Status, written only when it changed.

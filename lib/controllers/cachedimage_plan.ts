@@ -7,16 +7,15 @@
  */
 import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
 import {
-  type BackoffConfig,
   type CachedImage,
   type CachedImageStatus,
   type Condition,
   type NodeFailure,
-  parseDuration,
   pullReference,
   rfc3339,
   setCondition,
 } from "../api/mod.ts";
+import { type BackoffBounds, backoffDelay } from "../pacing/mod.ts";
 import { IMAGE_ANNOTATION, NODE_KEY } from "../podbuilder/mod.ts";
 import { type PullFailure, pullOutcome } from "./pull_outcome.ts";
 
@@ -24,14 +23,11 @@ import { type PullFailure, pullOutcome } from "./pull_outcome.ts";
 export interface EffectivePolicy {
   /** Budget key: the PullPolicy name, or `default`. */
   key: string;
-  backoff: { initialMs: number; maxMs: number };
+  backoff: BackoffBounds;
   repullIntervalMs: number;
   /** Set when `policyRef` names a PullPolicy that does not exist. */
   missing?: string;
 }
-
-/** Defaults for images without a PullPolicy: backoff 30 s to 5 m, no re-pulls. */
-export const DEFAULT_BACKOFF: BackoffConfig = { initial: "30s", max: "5m" };
 
 /** An event to record on the CachedImage. */
 export interface PlannedEvent {
@@ -72,27 +68,6 @@ export interface PlanInput {
   now: number;
   /** Random source in [0, 1) for backoff jitter. */
   random?: () => number;
-}
-
-/**
- * Exponential backoff with jitter: `initial * 2^(failures-1)`, capped at `max`, then spread by up
- * to +-10% so that many images failing together do not retry in lockstep (never above `max`).
- */
-export function backoffDelay(
-  failures: number,
-  backoff: { initialMs: number; maxMs: number },
-  random: () => number = Math.random,
-): number {
-  const exp = backoff.initialMs * 2 ** Math.max(0, failures - 1);
-  const base = Math.min(backoff.maxMs, exp);
-  const jittered = base * (0.9 + 0.2 * random());
-  return Math.max(0, Math.min(backoff.maxMs, Math.round(jittered)));
-}
-
-/** Reads a PullPolicy backoff into milliseconds. */
-export function backoffMs(config: BackoffConfig | undefined): { initialMs: number; maxMs: number } {
-  const c = config ?? DEFAULT_BACKOFF;
-  return { initialMs: parseDuration(c.initial), maxMs: parseDuration(c.max) };
 }
 
 function nodeOf(pod: Pod): string | undefined {

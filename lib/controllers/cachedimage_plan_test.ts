@@ -2,12 +2,7 @@ import assert from "node:assert/strict";
 import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
 import { type CachedImage, parseCachedImage } from "../api/mod.ts";
 import { buildPullPod } from "../podbuilder/mod.ts";
-import {
-  backoffDelay,
-  type EffectivePolicy,
-  finishStatus,
-  planCachedImage,
-} from "./cachedimage_plan.ts";
+import { type EffectivePolicy, finishStatus, planCachedImage } from "./cachedimage_plan.ts";
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 const D1 = "sha256:" + "1".repeat(64);
@@ -279,15 +274,4 @@ Deno.test("no target nodes is reported, not silently Ready", () => {
   );
   assert.equal(status.phase, "Pending");
   assert.equal(status.conditions!.find((c) => c.type === "Ready")!.reason, "NoTargetNodes");
-});
-
-Deno.test("backoffDelay grows exponentially with bounded jitter", () => {
-  const b = { initialMs: 1000, maxMs: 10_000 };
-  assert.equal(backoffDelay(1, b, () => 0.5), 1000);
-  assert.equal(backoffDelay(3, b, () => 0.5), 4000);
-  assert.equal(backoffDelay(10, b, () => 0.99), 10_000, "never above max");
-  for (let i = 0; i < 100; i++) {
-    const d = backoffDelay(2, b);
-    assert.ok(d >= 1800 && d <= 2200, `${d}`);
-  }
 });

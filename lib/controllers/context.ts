@@ -8,7 +8,7 @@ import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
 import type { EventRecorder, Informer, KubeClient, KubeObject } from "../kube/mod.ts";
 import type { DropMetrics } from "../metrics/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Pacer } from "./pacer.ts";
+import type { PacingEngine } from "../pacing/mod.ts";
 
 /** An object of one of our kinds as it sits in an informer cache (not yet validated). */
 export type RawObject = KubeObject & { spec?: unknown; status?: unknown };
@@ -24,7 +24,7 @@ export interface OperatorContext {
   pullPolicies: Informer<RawObject>;
   nodes: Informer<Node>;
   pods: Informer<Pod>;
-  pacer: Pacer;
+  pacer: PacingEngine;
   metrics: DropMetrics;
   events: EventRecorder;
   log: Logger;

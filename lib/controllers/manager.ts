@@ -5,7 +5,13 @@
  * @module
  */
 import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
-import { CACHED_IMAGE, CACHED_IMAGE_SET, DISCOVERY_POLICY, PULL_POLICY } from "../api/mod.ts";
+import {
+  CACHED_IMAGE,
+  CACHED_IMAGE_SET,
+  DISCOVERY_POLICY,
+  parsePullPolicy,
+  PULL_POLICY,
+} from "../api/mod.ts";
 import {
   Controller,
   EventRecorder,
@@ -20,15 +26,20 @@ import {
 } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { DropMetrics } from "../metrics/mod.ts";
-import { PULL_POD_SELECTOR } from "../podbuilder/mod.ts";
+import { POLICY_ANNOTATION, PULL_POD_SELECTOR } from "../podbuilder/mod.ts";
 import {
   cachedImageOfPod,
   CachedImageReconciler,
-  DEFAULT_BUDGET,
   PODS_BY_CACHED_IMAGE,
 } from "./cachedimage_controller.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
-import type { Pacer } from "./pacer.ts";
+import {
+  budgetFromPolicy,
+  DEFAULT_BUDGET,
+  PacingEngine,
+  pullActivity,
+  pullPodView,
+} from "../pacing/mod.ts";
 import { trimNode, trimPod } from "./trim.ts";
 
 /** Options of `startOperator`. */
@@ -37,7 +48,6 @@ export interface OperatorOptions {
   podNamespace: string;
   metrics: DropMetrics;
   log: Logger;
-  pacer: Pacer;
   /** Elect a leader through a Lease before reconciling. */
   leaderElection?: { namespace: string; name?: string; identity: string };
   workers?: number;
@@ -98,6 +108,9 @@ export function startOperator(opts: OperatorOptions): Operator {
       },
     },
   });
+  // The work queue exists before the engine so that the engine can wake images through it.
+  const ciQueue = new WorkQueue<string>({ name: "cachedimage", hooks: queueHooks(metrics) });
+  const pacer = new PacingEngine({ now: opts.now, onWake: (image) => ciQueue.add(image) });
   const events = new EventRecorder({
     client: client.resource(EVENTS),
     component: "drop-controller",
@@ -112,7 +125,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     pullPolicies,
     nodes,
     pods,
-    pacer: opts.pacer,
+    pacer,
     metrics,
     events,
     log,
@@ -120,13 +133,6 @@ export function startOperator(opts: OperatorOptions): Operator {
     pullDeadlineSeconds: opts.pullDeadlineSeconds ?? 600,
   };
 
-  const queueHooks = {
-    onAdd: (q: string) => metrics.queueAdds.inc({ name: q }),
-    onDepth: (q: string, d: number) => metrics.queueDepth.set({ name: q }, d),
-    onLatency: (q: string, s: number) => metrics.queueLatency.observe({ name: q }, s),
-    onRetry: (q: string) => metrics.queueRetries.inc({ name: q }),
-  };
-  const ciQueue = new WorkQueue<string>({ name: "cachedimage", hooks: queueHooks });
   const ciReconciler = new CachedImageReconciler(ctx);
   const controllerHooks = {
     onReconcile(controller: string, result: string, seconds: number) {
@@ -166,10 +172,26 @@ export function startOperator(opts: OperatorOptions): Operator {
     update: (_, o) => ciQueue.add(o.metadata!.name!),
     delete: (o) => ciQueue.add(o.metadata!.name!),
   });
+  const policyChanged = (o: RawObject) => {
+    const name = o.metadata!.name!;
+    try {
+      pacer.setBudget(name, budgetFromPolicy(parsePullPolicy(o).spec));
+    } catch (e) {
+      log.warn("Invalid PullPolicy: its images use the default budget", {
+        pullpolicy: name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      pacer.deleteBudget(name);
+    }
+    enqueueImagesOfPolicy(name);
+  };
   pullPolicies.on({
-    add: (o) => enqueueImagesOfPolicy(o.metadata!.name!),
-    update: (_, o) => enqueueImagesOfPolicy(o.metadata!.name!),
-    delete: (o) => enqueueImagesOfPolicy(o.metadata!.name!),
+    add: policyChanged,
+    update: (_, o) => policyChanged(o),
+    delete: (o) => {
+      pacer.deleteBudget(o.metadata!.name!);
+      enqueueImagesOfPolicy(o.metadata!.name!);
+    },
   });
   nodes.on({
     add: enqueueAllImages,
@@ -178,25 +200,21 @@ export function startOperator(opts: OperatorOptions): Operator {
     },
     delete: enqueueAllImages,
   });
+  // Pull Pods feed the pacing engine (which wakes images when slots free) and their owner's queue.
   const onPod = (pod: Pod) => {
     const owner = cachedImageOfPod(pod);
-    if (owner) ciQueue.add(owner);
-  };
-  const wakeBudget = (pod: Pod) => {
-    // A pull ending frees a slot in its budget: images waiting there may start now.
-    const budget = pod.metadata?.annotations?.["drop.corewire.io/policy"] ?? DEFAULT_BUDGET;
-    for (const image of opts.pacer.waiting(budget)) ciQueue.add(image);
+    if (!owner) return;
+    pacer.observePod(pullPodView(pod, owner, budgetOfPod(pod)));
+    ciQueue.add(owner);
   };
   pods.on({
     add: onPod,
-    update: (_, p) => {
-      onPod(p);
-      if (p.status?.containerStatuses?.[0]?.imageID || p.status?.phase === "Failed") wakeBudget(p);
-    },
+    update: (_, p) => onPod(p),
     delete: (p) => {
       ciReconciler.podGone(p);
-      onPod(p);
-      wakeBudget(p);
+      pacer.forgetPod(`${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`);
+      const owner = cachedImageOfPod(p);
+      if (owner) ciQueue.add(owner);
     },
   });
 
@@ -267,14 +285,27 @@ function targetingChanged(a: Node, b: Node): boolean {
     ready(a) !== ready(b) || a.metadata?.deletionTimestamp !== b.metadata?.deletionTimestamp;
 }
 
+/** The budget a pull Pod is charged to: the PullPolicy it was started under, or the default. */
+function budgetOfPod(pod: Pod): string {
+  return pod.metadata?.annotations?.[POLICY_ANNOTATION] ?? DEFAULT_BUDGET;
+}
+
 /** Active pull Pods per budget, for `drop_active_pulls`. */
 function countActivePulls(pods: Pod[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const p of pods) {
-    if (p.status?.phase !== "Pending" && p.status?.phase !== "Running") continue;
-    if (p.status?.containerStatuses?.[0]?.imageID) continue;
-    const budget = p.metadata?.annotations?.["drop.corewire.io/policy"] ?? DEFAULT_BUDGET;
+    if (pullActivity(p) !== "active") continue;
+    const budget = budgetOfPod(p);
     out.set(budget, (out.get(budget) ?? 0) + 1);
   }
   return out;
+}
+
+function queueHooks(metrics: DropMetrics) {
+  return {
+    onAdd: (q: string) => metrics.queueAdds.inc({ name: q }),
+    onDepth: (q: string, d: number) => metrics.queueDepth.set({ name: q }, d),
+    onLatency: (q: string, s: number) => metrics.queueLatency.observe({ name: q }, s),
+    onRetry: (q: string) => metrics.queueRetries.inc({ name: q }),
+  };
 }

@@ -6,16 +6,7 @@
  */
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1.d.ts";
 import { digestOfImageId } from "../api/mod.ts";
-
-/** Waiting reasons that end a pull attempt as failed. */
-export const PULL_FAILURE_REASONS: ReadonlySet<string> = new Set([
-  "ErrImagePull",
-  "ImagePullBackOff",
-  "InvalidImageName",
-  "ErrImageNeverPull",
-  "CreateContainerConfigError",
-  "RegistryUnavailable",
-]);
+import { IMAGE_PULL_STUCK_REASONS } from "../pacing/mod.ts";
 
 /** Whether a failure concerns the image or its registry (all nodes) or only this node. */
 export type FailureScope = "image" | "node";
@@ -58,7 +49,7 @@ export function pullOutcome(pod: Pod, now: number): PullOutcome {
     };
   }
   const waiting = cs?.state?.waiting;
-  if (waiting?.reason && PULL_FAILURE_REASONS.has(waiting.reason)) {
+  if (waiting?.reason && IMAGE_PULL_STUCK_REASONS.has(waiting.reason)) {
     const failure = classifyPullError(waiting.reason, waiting.message ?? "");
     return { kind: "failed", ...failure, finishedAt: now };
   }

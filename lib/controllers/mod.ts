@@ -1,0 +1,6 @@
+/**
+ * The reconcilers and the operator that runs them.
+ *
+ * @module
+ */
+export { type Operator, type OperatorOptions, startOperator } from "./manager.ts";
