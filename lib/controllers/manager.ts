@@ -18,10 +18,12 @@ import {
   EVENTS,
   Informer,
   type KubeClient,
+  labelIndexer,
   LeaderElector,
   LEASES,
   NODES,
   PODS,
+  type ReconcileResult,
   WorkQueue,
 } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -33,6 +35,9 @@ import {
   PODS_BY_CACHED_IMAGE,
 } from "./cachedimage_controller.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
+import { DiscoveryReconciler } from "./discovery_controller.ts";
+import { CHILDREN_BY_SET, ImageSetReconciler, setOfChild } from "./imageset_controller.ts";
+import { IMAGESET_LABEL } from "./imageset_plan.ts";
 import {
   budgetFromPolicy,
   DEFAULT_BUDGET,
@@ -77,10 +82,10 @@ export function startOperator(opts: OperatorOptions): Operator {
     onError: (e: unknown) =>
       log.warn("Watch failed, retrying", { informer: name, error: String(e) }),
   });
-  const cachedImages = new Informer<RawObject>(
-    client.resource(CACHED_IMAGE),
-    informerOpts("cachedimages"),
-  );
+  const cachedImages = new Informer<RawObject>(client.resource(CACHED_IMAGE), {
+    ...informerOpts("cachedimages"),
+    indexers: { [CHILDREN_BY_SET]: labelIndexer<RawObject>(IMAGESET_LABEL) },
+  });
   const cachedImageSets = new Informer<RawObject>(
     client.resource(CACHED_IMAGE_SET),
     informerOpts("cachedimagesets"),
@@ -140,21 +145,33 @@ export function startOperator(opts: OperatorOptions): Operator {
       metrics.reconcileTime.observe({ controller }, seconds);
     },
   };
-  const controllers = [
+  const setQueue = new WorkQueue<string>({ name: "cachedimageset", hooks: queueHooks(metrics) });
+  const dpQueue = new WorkQueue<string>({ name: "discoverypolicy", hooks: queueHooks(metrics) });
+  const setReconciler = new ImageSetReconciler(ctx);
+  const dpReconciler = new DiscoveryReconciler(ctx);
+  const controller = (
+    name: string,
+    queue: WorkQueue<string>,
+    reconcile: (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>,
+  ) =>
     new Controller<string>({
-      name: "cachedimage",
-      queue: ciQueue,
+      name,
+      queue,
       workers: opts.workers ?? 2,
-      reconcile: (key, signal) => ciReconciler.reconcile(key, signal),
+      reconcile,
       hooks: controllerHooks,
       onError: (key, e, retries) =>
         log.error("Reconcile failed", {
-          controller: "cachedimage",
-          cachedimage: key,
+          controller: name,
+          [name]: key,
           retries,
           error: e instanceof Error ? e.message : String(e),
         }),
-    }),
+    });
+  const controllers = [
+    controller("cachedimage", ciQueue, (k, sig) => ciReconciler.reconcile(k, sig)),
+    controller("cachedimageset", setQueue, (k, sig) => setReconciler.reconcile(k, sig)),
+    controller("discoverypolicy", dpQueue, (k, sig) => dpReconciler.reconcile(k, sig)),
   ];
 
   // Handlers only enqueue keys.
@@ -167,11 +184,24 @@ export function startOperator(opts: OperatorOptions): Operator {
       if (ref === policy) ciQueue.add(ci.metadata!.name!);
     }
   };
-  cachedImages.on({
-    add: (o) => ciQueue.add(o.metadata!.name!),
-    update: (_, o) => ciQueue.add(o.metadata!.name!),
-    delete: (o) => ciQueue.add(o.metadata!.name!),
-  });
+  const onImage = (o: RawObject) => {
+    ciQueue.add(o.metadata!.name!);
+    const set = setOfChild(o);
+    if (set) setQueue.add(set);
+  };
+  cachedImages.on({ add: onImage, update: (_, o) => onImage(o), delete: onImage });
+  const onSet = (o: RawObject) => setQueue.add(o.metadata!.name!);
+  cachedImageSets.on({ add: onSet, update: (_, o) => onSet(o), delete: onSet });
+  const onPolicy = (o: RawObject) => {
+    const name = o.metadata!.name!;
+    dpQueue.add(name);
+    for (const set of cachedImageSets.list()) {
+      const ref = (set.spec as { discoveryPolicyRef?: { name?: string } } | undefined)
+        ?.discoveryPolicyRef?.name;
+      if (ref === name) setQueue.add(set.metadata!.name!);
+    }
+  };
+  discoveryPolicies.on({ add: onPolicy, update: (_, o) => onPolicy(o), delete: onPolicy });
   const policyChanged = (o: RawObject) => {
     const name = o.metadata!.name!;
     try {

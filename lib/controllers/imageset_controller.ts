@@ -1,0 +1,298 @@
+/**
+ * The CachedImageSet reconciler: keeps one child CachedImage per desired image (static entries
+ * plus the DiscoveryPolicy's discovered images), creates, updates and deletes children, and
+ * summarises their state. A missing or silent DiscoveryPolicy never deletes children.
+ *
+ * @module
+ */
+import {
+  CACHED_IMAGE,
+  CACHED_IMAGE_SET,
+  type CachedImageSet,
+  type CachedImageSetStatus,
+  type CachedImageStatus,
+  type Condition,
+  type DiscoveredImage,
+  type DiscoveryPolicyStatus,
+  parseCachedImageSet,
+  setCondition,
+  ValidationError,
+} from "../api/mod.ts";
+import { isAlreadyExists, isNotFound, type ReconcileResult, writeStatus } from "../kube/mod.ts";
+import type { OperatorContext, RawObject } from "./context.ts";
+import { FreshObjects } from "./fresh_status.ts";
+import { childObject, desiredChildren, diffChildren, IMAGESET_LABEL } from "./imageset_plan.ts";
+
+/** Index of the CachedImage informer: children by set name. */
+export const CHILDREN_BY_SET = "imageset";
+
+/** What the set knows of its DiscoveryPolicy. */
+interface DiscoveryView {
+  images: DiscoveredImage[];
+  /** Whether the list can be trusted to remove children (the policy answered at least once). */
+  authoritative: boolean;
+  condition?: Omit<Condition, "lastTransitionTime">;
+}
+
+function discoveryView(ctx: OperatorContext, set: CachedImageSet): DiscoveryView {
+  const ref = set.spec.discoveryPolicyRef?.name;
+  if (!ref) return { images: [], authoritative: true };
+  const dp = ctx.discoveryPolicies.get(ref);
+  if (!dp) {
+    return {
+      images: [],
+      authoritative: false,
+      condition: {
+        type: "Discovery",
+        status: "False",
+        reason: "DiscoveryPolicyNotFound",
+        message: `DiscoveryPolicy "${ref}" not found; keeping the discovered images already cached`,
+      },
+    };
+  }
+  const status = (dp.status ?? {}) as DiscoveryPolicyStatus;
+  const images = status.discoveredImages ?? [];
+  const ready = status.conditions?.find((c) => c.type === "Ready");
+  if (!status.lastSyncTime && images.length === 0) {
+    return {
+      images: [],
+      authoritative: false,
+      condition: {
+        type: "Discovery",
+        status: "Unknown",
+        reason: ready?.status === "False" ? ready.reason : "DiscoveryPending",
+        message: ready?.status === "False"
+          ? `DiscoveryPolicy "${ref}" has not discovered anything yet: ${ready.message}`
+          : `Waiting for DiscoveryPolicy "${ref}" to sync`,
+      },
+    };
+  }
+  if (ready?.status === "False") {
+    return {
+      images,
+      authoritative: true,
+      condition: {
+        type: "Discovery",
+        status: "False",
+        reason: ready.reason,
+        message:
+          `DiscoveryPolicy "${ref}" is failing (${ready.message}); using its last ${images.length} discovered images`,
+      },
+    };
+  }
+  return {
+    images,
+    authoritative: true,
+    condition: {
+      type: "Discovery",
+      status: "True",
+      reason: "Synced",
+      message: `${images.length} images from DiscoveryPolicy "${ref}"`,
+    },
+  };
+}
+
+/** The CachedImageSet reconciler. */
+export class ImageSetReconciler {
+  readonly #ctx: OperatorContext;
+  readonly #fresh = new FreshObjects<RawObject>();
+
+  constructor(ctx: OperatorContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Reconciles one CachedImageSet by name. */
+  async reconcile(name: string, signal: AbortSignal): Promise<ReconcileResult | void> {
+    const ctx = this.#ctx;
+    const log = ctx.log.with({ controller: "cachedimageset", cachedimageset: name });
+    const cached = ctx.cachedImageSets.get(name);
+    if (!cached || cached.metadata?.deletionTimestamp) {
+      // Children go with their owner through garbage collection.
+      this.#fresh.forget(name);
+      return;
+    }
+    const raw = this.#fresh.resolve(name, cached);
+    let set: CachedImageSet;
+    try {
+      set = parseCachedImageSet(raw);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      await this.#write(raw, (prev) => ({
+        ...prev,
+        observedGeneration: raw.metadata?.generation,
+        phase: "Degraded",
+        conditions: setCondition(prev.conditions, {
+          type: "Ready",
+          status: "False",
+          reason: "InvalidSpec",
+          message: e.message,
+          observedGeneration: raw.metadata?.generation,
+        }, new Date(ctx.now())),
+      }), signal);
+      log.warn("Invalid CachedImageSet", { error: e.message });
+      return;
+    }
+
+    // 1. Desired images: static plus discovered.
+    const discovery = discoveryView(ctx, set);
+    const { children: desired, rejected } = desiredChildren(set, discovery.images);
+    if (rejected.length > 0) {
+      ctx.events.event(
+        raw,
+        "Warning",
+        "InvalidImage",
+        `Skipped ${rejected.length} image reference(s) that cannot be cached: ${
+          rejected.slice(0, 5).join(", ")
+        }`,
+      );
+    }
+
+    // 2. Children: those labelled for this set and owned by it.
+    const uid = set.metadata.uid;
+    const existing = ctx.cachedImages.byIndex(CHILDREN_BY_SET, name).filter((o) =>
+      o.metadata?.ownerReferences?.some((r) => r.uid === uid && r.controller)
+    );
+
+    // 3. Create, update, delete.
+    const diff = diffChildren(desired, existing, !discovery.authoritative);
+    const client = ctx.client.resource<RawObject>(CACHED_IMAGE);
+    for (const child of diff.create) {
+      try {
+        await client.create(childObject(set, child), { signal });
+        log.info("Created child", { cachedimage: child.name, image: child.reference });
+      } catch (e) {
+        if (isAlreadyExists(e)) {
+          const other = await client.get(child.name, { signal });
+          if (!other.metadata?.ownerReferences?.some((r) => r.uid === uid)) {
+            ctx.events.event(
+              raw,
+              "Warning",
+              "NameConflict",
+              `CachedImage "${child.name}" exists and is not owned by this set; not taking it over`,
+            );
+          }
+          continue;
+        }
+        throw e;
+      }
+    }
+    for (const { child, current } of diff.update) {
+      const desiredObj = childObject(set, child);
+      await client.patch(child.name, "merge", {
+        metadata: {
+          labels: desiredObj.metadata!.labels,
+          resourceVersion: current.metadata?.resourceVersion,
+        },
+        spec: mergePatchSpec(current.spec as Record<string, unknown>, child.spec),
+      }, { signal });
+      log.info("Updated child", { cachedimage: child.name });
+    }
+    for (const o of diff.remove) {
+      try {
+        await client.delete(o.metadata!.name!, {
+          propagationPolicy: "Background",
+          preconditions: { uid: o.metadata?.uid },
+          signal,
+        });
+        log.info("Deleted child", { cachedimage: o.metadata!.name });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+
+    // 4. Status, counting each desired image once.
+    const kept = new Set(desired.map((c) => c.name));
+    for (const o of existing) if (!diff.remove.includes(o)) kept.add(o.metadata!.name!);
+    const phases = [...kept].map((n) =>
+      ((ctx.cachedImages.get(n)?.status ?? {}) as CachedImageStatus).phase
+    );
+    const managed = kept.size;
+    const ready = phases.filter((p) => p === "Ready").length;
+    const failing = phases.filter((p) => p === "Degraded").length;
+    await this.#write(raw, (prev) => {
+      const when = new Date(ctx.now());
+      const generation = set.metadata.generation;
+      let readyCond: Omit<Condition, "lastTransitionTime">;
+      let phase: CachedImageSetStatus["phase"];
+      if (failing > 0) {
+        phase = "Degraded";
+        readyCond = {
+          type: "Ready",
+          status: "False",
+          reason: "Degraded",
+          message: `${ready}/${managed} images cached, failing: ${failing}`,
+        };
+      } else if (managed > 0 && ready === managed) {
+        phase = "Ready";
+        readyCond = {
+          type: "Ready",
+          status: "True",
+          reason: "Ready",
+          message: `All ${managed} images are cached`,
+        };
+      } else {
+        phase = "Pending";
+        readyCond = {
+          type: "Ready",
+          status: "False",
+          reason: discovery.condition && discovery.condition.status !== "True" && managed === 0
+            ? discovery.condition.reason
+            : "Progressing",
+          message: managed === 0 && discovery.condition?.status !== "True" && discovery.condition
+            ? discovery.condition.message
+            : `${ready}/${managed} images cached`,
+        };
+      }
+      let conditions = setCondition(prev.conditions, {
+        ...readyCond,
+        observedGeneration: generation,
+      }, when);
+      if (discovery.condition) {
+        conditions = setCondition(conditions, {
+          ...discovery.condition,
+          observedGeneration: generation,
+        }, when);
+      } else {
+        conditions = conditions.filter((c) => c.type !== "Discovery");
+      }
+      return {
+        observedGeneration: generation,
+        phase,
+        imagesManaged: managed,
+        imagesReady: ready,
+        conditions,
+      };
+    }, signal);
+  }
+
+  async #write(
+    raw: RawObject,
+    compute: (prev: CachedImageSetStatus) => CachedImageSetStatus,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const result = await writeStatus(
+      this.#ctx.client.resource<RawObject & { status?: CachedImageSetStatus }>(CACHED_IMAGE_SET),
+      raw.metadata!.name!,
+      (current) => compute((current.status ?? {}) as CachedImageSetStatus),
+      { current: raw as RawObject & { status?: CachedImageSetStatus }, signal },
+    );
+    if (result.written) this.#fresh.wrote(raw.metadata!.name!, raw, result.object);
+  }
+}
+
+/** A merge patch turning `current` into `desired`: changed fields set, removed fields null. */
+function mergePatchSpec(
+  current: Record<string, unknown> | undefined,
+  desired: Record<string, unknown>,
+): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...desired };
+  for (const key of Object.keys(current ?? {})) {
+    if (!(key in desired) && key !== "priority") patch[key] = null;
+  }
+  return patch;
+}
+
+/** The set a child CachedImage belongs to. */
+export function setOfChild(o: RawObject): string | undefined {
+  return o.metadata?.labels?.[IMAGESET_LABEL];
+}
