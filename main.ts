@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "./lib/cli/flags.ts";
+import { runDiscover } from "./lib/cli/discover.ts";
 import { runHelp, runOperator, runOptions } from "./lib/cli/run.ts";
 import { VERSION } from "./lib/cli/version.ts";
 
@@ -15,6 +16,7 @@ Usage: drop [command] [flags]
 
 Commands:
   run       Run the operator against a cluster (default)
+  discover  Run a DiscoveryPolicy's sources once and print the ranked images
   version   Print the version
 
 Run "drop <command> --help" for the flags of a command.
@@ -42,6 +44,8 @@ async function main(args: string[]): Promise<number> {
         }
         return await runOperator(opts);
       }
+      case "discover":
+        return await runDiscover(commandArgs);
       default:
         throw new UsageError(`Unknown command "${command}"`);
     }

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Secret } from "kubernetes-types/core/v1.d.ts";
 import { createHash } from "node:crypto";
 import {
   type Condition,
@@ -29,9 +28,10 @@ import {
   type SourceOutcome,
   TokenCache,
 } from "../discovery/mod.ts";
-import { isNotFound, type ReconcileResult, SECRETS, writeStatus } from "../kube/mod.ts";
+import { type ReconcileResult, writeStatus } from "../kube/mod.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
 import { FreshObjects } from "./fresh_status.ts";
+import { readSecretData } from "./secrets.ts";
 
 /** Longest wait after a sync in which every source failed, before trying again. */
 const MAX_FAILURE_RETRY_MS = 5 * 60_000;
@@ -242,22 +242,7 @@ export class DiscoveryReconciler {
     signal: AbortSignal,
   ): Promise<SecretData | undefined> {
     if (!name) return undefined;
-    const ctx = this.#ctx;
-    let secret: Secret;
-    try {
-      secret = await ctx.client.resource<Secret>(SECRETS, ctx.podNamespace).get(name, { signal });
-    } catch (e) {
-      if (isNotFound(e)) {
-        throw new Error(`Secret "${name}" not found in namespace "${ctx.podNamespace}"`);
-      }
-      throw e;
-    }
-    const out: SecretData = {};
-    for (const [k, v] of Object.entries(secret.data ?? {})) {
-      out[k] = Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
-    }
-    for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
-    return out;
+    return await readSecretData(this.#ctx.client, this.#ctx.podNamespace, name, signal);
   }
 
   async #invalid(

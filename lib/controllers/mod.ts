@@ -4,3 +4,4 @@
  * @module
  */
 export { type Operator, type OperatorOptions, startOperator } from "./manager.ts";
+export { readSecretData, secretData } from "./secrets.ts";
