@@ -126,6 +126,8 @@ interface Plan {
   claims: Map<DemandState, string[]>;
   /** Slots of each budget taken by images ahead of the target (only with a target). */
   claimedAhead: Map<string, number>;
+  /** Every node claimed in the pass. */
+  claimed: Set<string>;
 }
 
 /**
@@ -457,7 +459,7 @@ export class PacingEngine {
         claimedAhead.set(d.budget, (claimedAhead.get(d.budget) ?? 0) + nodes.length);
       }
     }
-    return { claims, claimedAhead };
+    return { claims, claimedAhead, claimed };
   }
 
   /** Runs a plan and wakes everyone who may start now. */
@@ -467,45 +469,55 @@ export class PacingEngine {
     for (const d of plan.claims.keys()) this.#onWake(d.image);
   }
 
-  /** Why `demand` still waits after this call's grants, and until when. */
+  /**
+   * Why `demand` still waits after this call's grants, and when it should look again. It waits
+   * for its own backoff, its budget and a free node. Each of these becomes ready either at a
+   * known time (a backoff or `minDelay` ending) or on an event (a Pod ending or going away, which
+   * wakes the image if it is then first in line). A known time passes silently, so the image
+   * looks again at the latest known time; when only events remain, after `idleRetryMs` as a
+   * safety net, or when a reservation of a full budget expires, whichever is first.
+   */
   #whenAgain(
     demand: DemandState,
     plan: Plan,
     now: number,
   ): { retryAfterMs: number; waiting: WaitReason } {
-    const after = (at: number, waiting: WaitReason) => ({
-      retryAfterMs: Math.max(1, Math.ceil(at - now)),
-      waiting,
-    });
-    if (demand.blockedUntil > now) return after(demand.blockedUntil, "backoff");
-
     const b = this.#budgets.get(demand.budget);
     const config = this.#configOf(b);
     const ahead = plan.claimedAhead.get(demand.budget) ?? 0;
-    // Assume the images ahead take what they were shown: that is when this image's turn can come.
+    // Assume the images ahead take what they were offered: then this image's turn comes after.
     const used = (b?.active ?? 0) + (b?.reserved ?? 0) + ahead;
     const lastStart = ahead > 0 ? now : (b?.lastStart ?? -Infinity);
-    if (used >= config.maxConcurrent) {
-      return after(this.#capacityRetry(demand.budget, now), ahead > 0 ? "queued" : "capacity");
+    const full = used >= config.maxConcurrent;
+
+    let known = Math.max(now, demand.blockedUntil);
+    let budgetWait: WaitReason | undefined;
+    if (full) {
+      budgetWait = ahead > 0 ? "queued" : "capacity";
+    } else if (config.minDelayMs > 0 && now - lastStart < config.minDelayMs) {
+      budgetWait = ahead > 0 ? "queued" : "delay";
+      known = Math.max(known, lastStart + config.minDelayMs);
     }
-    if (config.minDelayMs > 0 && now - lastStart < config.minDelayMs) {
-      return after(lastStart + config.minDelayMs, ahead > 0 ? "queued" : "delay");
+    const busy = (node: string) => this.#nodeLoad.has(node) || plan.claimed.has(node);
+    const busyNodes = () => concat(this.#nodeLoad.keys(), plan.claimed);
+    if (demand.pick(1, now, busy, busyNodes).length === 0) {
+      // Busy nodes free on events; blocked ones at a known time.
+      known = Math.max(known, demand.nextUnblock(now) ?? now);
     }
-    const unblock = demand.nextUnblock(now);
-    return after(Math.min(unblock ?? Infinity, now + this.#idleRetry), "nodes");
+
+    let at = known;
+    if (at <= now) {
+      at = now + this.#idleRetry;
+      if (full) at = Math.min(at, this.#reservationExpiry(demand.budget) ?? Infinity);
+    }
+    const waiting: WaitReason = demand.blockedUntil > now ? "backoff" : budgetWait ?? "nodes";
+    return { retryAfterMs: Math.max(1, Math.ceil(at - now)), waiting };
   }
 
-  /** When a full budget could next have room without any event: a reservation expiring. */
-  #capacityRetry(budget: string, now: number): number {
-    let at = now + this.#idleRetry;
-    for (const r of this.#reservations.values()) {
-      if (r.expiresAt >= at) break;
-      if (r.budget === budget) {
-        at = r.expiresAt;
-        break;
-      }
-    }
-    return at;
+  /** When the first reservation of `budget` expires, if any. */
+  #reservationExpiry(budget: string): number | undefined {
+    for (const r of this.#reservations.values()) if (r.budget === budget) return r.expiresAt;
+    return undefined;
   }
 }
 

@@ -345,3 +345,49 @@ Deno.test("setBudget refuses limits that cannot pace", () => {
   const { engine } = testEngine();
   assert.throws(() => engine.setBudget("p", { maxConcurrent: 0, minDelayMs: 0 }), /maxConcurrent/);
 });
+
+Deno.test("a pod that stops being active wakes the image first in line", () => {
+  const { engine, clock, woken } = testEngine();
+  engine.setBudget("p", FREE);
+  engine.observePod(podView("x", "n9", "p", clock.now));
+  engine.setDemand("a", { budget: "p", nodes: needs("n1") });
+  assert.equal(engine.tryAcquire("a").waiting, "capacity");
+  engine.observePod(podView("x", "n9", "p", clock.now)); // an update that changes nothing
+  assert.deepEqual(woken, []);
+  engine.observePod(podView("x", "n9", "p", clock.now, false)); // pulled, or stuck
+  assert.deepEqual(woken, ["a"]);
+});
+
+Deno.test("an image waiting on a full budget and a node in backoff looks again when the node is free", () => {
+  const { engine, clock } = testEngine({ idleRetryMs: 30_000 });
+  engine.setBudget("p", FREE);
+  engine.observePod(podView("x", "n9", "p", clock.now));
+  engine.setDemand("a", {
+    budget: "p",
+    nodes: [{ name: "n1", joinedAt: 0, blockedUntil: clock.now + 4_000 }],
+  });
+  // The slot frees on an event, but the node's backoff ends silently: look again then.
+  assert.deepEqual(engine.tryAcquire("a"), {
+    grants: [],
+    retryAfterMs: 4_000,
+    waiting: "capacity",
+  });
+  engine.setDemand("a", { budget: "p", nodes: needs("n1") });
+  assert.deepEqual(engine.tryAcquire("a"), {
+    grants: [],
+    retryAfterMs: 30_000,
+    waiting: "capacity",
+  });
+});
+
+Deno.test("the latest known time wins: minDelay ending after a node backoff", () => {
+  const { engine, clock } = testEngine();
+  engine.setBudget("p", { maxConcurrent: 3, minDelayMs: 10_000 });
+  engine.setDemand("a", { budget: "p", nodes: needs("n1") });
+  assert.deepEqual(engine.tryAcquire("a").grants, ["n1"]);
+  engine.setDemand("b", {
+    budget: "p",
+    nodes: [{ name: "n2", joinedAt: 0, blockedUntil: clock.now + 4_000 }],
+  });
+  assert.deepEqual(engine.tryAcquire("b"), { grants: [], retryAfterMs: 10_000, waiting: "delay" });
+});
