@@ -16,3 +16,4 @@ export type {
   StoreAccess,
   TlsMaterial,
 } from "./options.ts";
+export { ADMIN_USER, startApiServer } from "./server.ts";
