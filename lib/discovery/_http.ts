@@ -85,6 +85,8 @@ export class HttpTransport {
         headers: request.headers,
         body: request.body,
         client: this.#client,
+        // Following a redirect could carry the Authorization header to another host; a 3xx is
+        // reported instead, naming where the endpoint should point.
         redirect: "manual",
         signal,
       });
@@ -130,6 +132,18 @@ export class HttpTransport {
 /** A URL as shown in messages: no user info, no query (which may carry a PromQL query or scope). */
 export function displayUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/** ` (a redirect to <url>)` for a 3xx answer with a Location, else "". Redirects are never followed. */
+export function redirectHint(answer: HttpAnswer): string {
+  if (answer.status < 300 || answer.status >= 400) return "";
+  const location = answer.headers.get("location");
+  if (!location) return "";
+  try {
+    return ` (a redirect to ${displayUrl(new URL(location, answer.url))})`;
+  } catch {
+    return "";
+  }
 }
 
 /**

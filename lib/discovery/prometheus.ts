@@ -8,7 +8,7 @@
  * @module
  */
 import { parseDuration, type PrometheusSource } from "../api/mod.ts";
-import { displayUrl, type HttpTransport } from "./_http.ts";
+import { displayUrl, type HttpTransport, redirectHint } from "./_http.ts";
 import type { SourceCredentials } from "./credentials.ts";
 import { DiscoveryError, reasonForStatus } from "./errors.ts";
 import { prometheusErrorDetail, scoresFromPrometheus } from "./prometheus_response.ts";
@@ -121,7 +121,7 @@ export async function queryPrometheus(
     const reason = rejected ? "InvalidResponse" : reasonForStatus(answer.status);
     const why = detail !== undefined
       ? `Prometheus answered ${answer.status} (${detail})`
-      : `${displayUrl(url)} returned ${answer.status}`;
+      : `${displayUrl(url)} returned ${answer.status}${redirectHint(answer)}`;
     throw new DiscoveryError(reason, `${what}: ${why}`, { status: answer.status });
   }
   if (parseError !== undefined) {

@@ -189,3 +189,22 @@ Deno.test("oversized and non-JSON answers are InvalidResponse", async () => {
     assert.match(outcome.error!.message, /not JSON/);
   });
 });
+
+Deno.test("redirects are reported with their target, never followed", async () => {
+  await withServer(
+    () =>
+      new Response(null, {
+        status: 302,
+        headers: { location: "https://sso.example.com/login?x=1" },
+      }),
+    async (server) => {
+      const outcome = await run(source(server.url), { token: "tok-abcdef" });
+      assert.equal(outcome.error?.reason, "HTTPError");
+      assert.match(
+        outcome.error!.message,
+        /returned 302 \(a redirect to https:\/\/sso\.example\.com\/login\)$/,
+      );
+      assert.equal(server.requests.length, 1);
+    },
+  );
+});

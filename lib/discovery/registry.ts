@@ -6,7 +6,7 @@
  * @module
  */
 import type { RegistrySource } from "../api/mod.ts";
-import { displayUrl, type HttpAnswer, type HttpTransport } from "./_http.ts";
+import { displayUrl, type HttpAnswer, type HttpTransport, redirectHint } from "./_http.ts";
 import { RegistryAuth } from "./_registry_auth.ts";
 import type { SourceCredentials } from "./credentials.ts";
 import { DiscoveryError, reasonForStatus } from "./errors.ts";
@@ -184,9 +184,9 @@ async function getAuthorized(
 function registryFailure(answer: HttpAnswer, what: string, authenticated: boolean): DiscoveryError {
   const detail = registryErrorDetail(answer.body);
   let message = `${what}: ${displayUrl(answer.url)} returned ${answer.status}`;
-  if (answer.status >= 300 && answer.status < 400) {
-    const location = answer.headers.get("location");
-    if (location) message += ` (a redirect to ${displayUrl(new URL(location, answer.url))})`;
+  const redirect = redirectHint(answer);
+  if (redirect) {
+    message += redirect;
   } else if (detail) {
     message += ` (${detail})`;
   }
