@@ -30,10 +30,10 @@ export interface WriteStatusResult<T> {
  * the write when nothing changed, sends the object's resourceVersion for optimistic concurrency
  * and, on 409 Conflict, re-reads the object and computes again.
  */
-export async function writeStatus<T extends KubeObject & { status?: S }, S = T["status"]>(
+export async function writeStatus<T extends KubeObject & { status?: unknown }>(
   client: StatusClient<T>,
   name: string,
-  compute: (current: T) => S | Promise<S>,
+  compute: (current: T) => NoInfer<T["status"]> | Promise<NoInfer<T["status"]>>,
   opts: WriteStatusOptions<T> = {},
 ): Promise<WriteStatusResult<T>> {
   const maxAttempts = opts.maxAttempts ?? 5;
