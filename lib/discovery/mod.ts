@@ -32,6 +32,7 @@ export {
 } from "./run.ts";
 export { type MergeOptions, type MergeResult, mergeResults, roundScore } from "./merge.ts";
 export { formatDiscoveryReport, type ReportOptions } from "./report.ts";
+export { sourceStatus } from "./status.ts";
 export { TokenCache } from "./token_cache.ts";
 export { compilePattern } from "./regex.ts";
 export { compileImageTemplate, DEFAULT_IMAGE_TEMPLATE } from "./image_template.ts";
