@@ -130,6 +130,11 @@ export class RegistryCatalogue {
     return undefined;
   }
 
+  /** Simulated latency of every request to `host`, in milliseconds. */
+  hostLatencyMs(host: string): number {
+    return this.#hosts.get(host)?.latencyMs ?? 0;
+  }
+
   /** Whether pulls from `host` need credentials. */
   requiresAuth(host: string): boolean {
     return this.#hosts.get(host)?.requireAuth ?? host.startsWith("private.");
