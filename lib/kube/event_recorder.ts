@@ -98,23 +98,27 @@ export class EventRecorder {
       existing.count++;
       existing.lastSeen = now;
       this.#touch(aggKey, existing);
-      const count = existing.count;
+      const { name, count } = existing;
       this.#enqueue(async () => {
         try {
-          await this.#opts.client.patch(existing.name, "merge", {
+          await this.#opts.client.patch(name, "merge", {
             count,
             lastTimestamp: timestamp,
           }, { signal: AbortSignal.timeout(30_000) });
         } catch (e) {
           // The Event expired (they live ~1 h) or was deleted: start a new series.
           if (!isNotFound(e)) throw e;
-          this.#cache.delete(aggKey);
-          await this.#create(aggKey, obj, namespace, type, reason, text, timestamp, now);
+          const fresh = this.#newAggregate(obj, namespace, timestamp, now);
+          this.#touch(aggKey, fresh);
+          await this.#create(fresh, obj, type, reason, text, timestamp);
         }
       });
       return;
     }
-    this.#enqueue(() => this.#create(aggKey, obj, namespace, type, reason, text, timestamp, now));
+    // The cache entry exists before the write, so repeats recorded meanwhile aggregate into it.
+    const agg = this.#newAggregate(obj, namespace, timestamp, now);
+    this.#touch(aggKey, agg);
+    this.#enqueue(() => this.#create(agg, obj, type, reason, text, timestamp));
   }
 
   /** Resolves when every event recorded so far has been written (or has failed). */
@@ -122,24 +126,26 @@ export class EventRecorder {
     return this.#chain;
   }
 
+  #newAggregate(obj: KubeObject, namespace: string, timestamp: string, now: number): Aggregate {
+    // client-go names events "<object>.<unix nanos in hex>"; a sequence keeps same-ms names unique.
+    const nanos = BigInt(now) * 1_000_000n + BigInt(this.#seq++ % 1_000_000);
+    const name = `${obj.metadata?.name}.${nanos.toString(16)}`;
+    return { namespace, name, count: 1, firstTimestamp: timestamp, lastSeen: now };
+  }
+
   async #create(
-    aggKey: string,
+    agg: Aggregate,
     obj: KubeObject,
-    namespace: string,
     type: string,
     reason: string,
     message: string,
     timestamp: string,
-    now: number,
   ): Promise<void> {
     const meta = obj.metadata ?? {};
-    // client-go names events "<object>.<unix nanos in hex>"; a sequence keeps same-ms names unique.
-    const nanos = BigInt(now) * 1_000_000n + BigInt(this.#seq++ % 1_000_000);
-    const name = `${meta.name}.${nanos.toString(16)}`;
     const event: Event = {
       apiVersion: "v1",
       kind: "Event",
-      metadata: { name, namespace },
+      metadata: { name: agg.name, namespace: agg.namespace },
       involvedObject: {
         apiVersion: obj.apiVersion,
         kind: obj.kind,
@@ -161,8 +167,6 @@ export class EventRecorder {
       reportingComponent: this.#opts.component,
       reportingInstance: this.#opts.instance ?? "",
     };
-    const agg: Aggregate = { namespace, name, count: 1, firstTimestamp: timestamp, lastSeen: now };
-    this.#touch(aggKey, agg);
     await this.#opts.client.create(event, { signal: AbortSignal.timeout(30_000) });
   }
 
