@@ -118,7 +118,14 @@ function parseBody(text: string, contentType: string): unknown {
 
 /** Whether an update changes nothing but managedFields timestamps (then nothing is written). */
 function unchanged(obj: JsonObject, old: JsonObject): boolean {
-  const strip = (o: JsonObject) => ({ ...o, metadata: { ...metaOf(o), managedFields: undefined } });
+  const managed = (o: JsonObject) => {
+    const mf = metaOf(o).managedFields;
+    return Array.isArray(mf) ? mf.map((e) => (isObject(e) ? { ...e, time: undefined } : e)) : mf;
+  };
+  const strip = (o: JsonObject) => ({
+    ...o,
+    metadata: { ...metaOf(o), managedFields: managed(o) },
+  });
   return jsonEqual(JSON.parse(JSON.stringify(strip(obj))), JSON.parse(JSON.stringify(strip(old))));
 }
 
