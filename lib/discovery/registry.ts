@@ -10,7 +10,7 @@ import { displayUrl, type HttpAnswer, type HttpTransport, redirectHint } from ".
 import { RegistryAuth } from "./_registry_auth.ts";
 import type { SourceCredentials } from "./credentials.ts";
 import { DiscoveryError, reasonForStatus } from "./errors.ts";
-import { compileImageTemplate } from "./image_template.ts";
+import { compileImageTemplate, type ImageTemplate } from "./image_template.ts";
 import { nextLink } from "./link_header.ts";
 import { compilePattern } from "./regex.ts";
 import type { ScoredImage, SourceResult } from "./source.ts";
@@ -40,7 +40,7 @@ export interface PreparedRegistry {
   base: URL;
   registryHost: string;
   filter?: RegExp;
-  template: ReturnType<typeof compileImageTemplate>;
+  template: ImageTemplate;
 }
 
 /**
