@@ -26,6 +26,7 @@ import {
   runSources,
   type SecretData,
   type SourceOutcome,
+  sourceStatus,
   TokenCache,
 } from "../discovery/mod.ts";
 import { type ReconcileResult, writeStatus } from "../kube/mod.ts";
@@ -144,23 +145,9 @@ export class DiscoveryReconciler {
 
     // 4. Status and conditions.
     const when = new Date(now);
-    const sources: SourceStatus[] = outcomes.map((o) => {
-      const before = prev.sources?.find((s) => s.name === o.name);
-      const s: SourceStatus = {
-        name: o.name,
-        healthy: o.healthy,
-        latencySeconds: (o.latencyMs / 1000).toFixed(3),
-      };
-      if (o.healthy) {
-        s.images = o.images.length;
-        s.lastSuccessTime = rfc3339(when);
-      } else {
-        s.reason = o.error?.reason ?? "SourceError";
-        s.message = o.error?.message ?? "source failed";
-        if (before?.lastSuccessTime) s.lastSuccessTime = before.lastSuccessTime;
-      }
-      return s;
-    });
+    const sources: SourceStatus[] = outcomes.map((o) =>
+      sourceStatus(o, when, prev.sources?.find((p) => p.name === o.name))
+    );
     const failureList = failed.map((o) => `${o.name}: ${o.error?.reason}: ${o.error?.message}`)
       .join("; ");
     let ready: Omit<Condition, "lastTransitionTime">;
