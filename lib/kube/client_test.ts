@@ -445,3 +445,32 @@ Deno.test("isGone is reported for a 410 answer", async () => {
     await server.close();
   }
 });
+
+Deno.test("unscoped clients address objects through a namespace option or inNamespace", async () => {
+  const { seen, record } = recorder();
+  const server = serve(async (req) => {
+    await record(req);
+    return json({ metadata: { name: "x" } });
+  });
+  const client = new KubeClient(config(server.url));
+  try {
+    const pods = client.resource(PODS);
+    await pods.get("a", { namespace: "ns1" });
+    await pods.patch("a", "merge", {}, { namespace: "ns2" });
+    await pods.delete("a", { namespace: "ns3" });
+    await pods.inNamespace("ns4").getStatus("a");
+    assert.deepEqual(seen.map((s) => `${s.method} ${s.path}`), [
+      "GET /api/v1/namespaces/ns1/pods/a",
+      "PATCH /api/v1/namespaces/ns2/pods/a",
+      "DELETE /api/v1/namespaces/ns3/pods/a",
+      "GET /api/v1/namespaces/ns4/pods/a/status",
+    ]);
+    await assert.rejects(
+      () => pods.inNamespace("ns4").get("a", { namespace: "other" }),
+      /Cannot address pods "a" in namespace "other": the client is scoped to "ns4"/,
+    );
+  } finally {
+    client.close();
+    await server.close();
+  }
+});

@@ -10,7 +10,7 @@ export interface EventClient {
     name: string,
     type: PatchType,
     body: unknown,
-    opts?: { signal?: AbortSignal },
+    opts?: { signal?: AbortSignal; namespace?: string },
   ): Promise<Event>;
 }
 
@@ -98,13 +98,13 @@ export class EventRecorder {
       existing.count++;
       existing.lastSeen = now;
       this.#touch(aggKey, existing);
-      const { name, count } = existing;
+      const { name, count, namespace: eventNs } = existing;
       this.#enqueue(async () => {
         try {
           await this.#opts.client.patch(name, "merge", {
             count,
             lastTimestamp: timestamp,
-          }, { signal: AbortSignal.timeout(30_000) });
+          }, { signal: AbortSignal.timeout(30_000), namespace: eventNs });
         } catch (e) {
           // The Event expired (they live ~1 h) or was deleted: start a new series.
           if (!isNotFound(e)) throw e;

@@ -15,8 +15,15 @@ class FakeEvents implements EventClient {
     return Promise.resolve(obj);
   }
 
-  patch(name: string, type: PatchType, body: unknown): Promise<Event> {
-    const entry = [...this.events.entries()].find(([k]) => k.endsWith(`/${name}`));
+  patch(
+    name: string,
+    type: PatchType,
+    body: unknown,
+    opts?: { namespace?: string },
+  ): Promise<Event> {
+    const key = `${opts?.namespace}/${name}`;
+    const found = this.events.get(key);
+    const entry = found ? [key, found] as const : undefined;
     this.calls.push(`patch ${name} ${type}`);
     if (!entry) {
       return Promise.reject(new KubeApiError({ code: 404, reason: "NotFound", message: "gone" }));

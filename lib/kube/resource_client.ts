@@ -22,6 +22,16 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   apply: "application/apply-patch+yaml",
 };
 
+/** Options of calls that address one object. */
+export interface ObjectCallOptions {
+  signal?: AbortSignal;
+  /**
+   * Namespace of the object, for clients not scoped to one (e.g. an all-namespaces client
+   * shared by an event recorder). A scoped client rejects a different namespace.
+   */
+  namespace?: string;
+}
+
 /** Page size `listAll` uses when none is given (client-go's pager default). */
 const DEFAULT_PAGE_SIZE = 500;
 
@@ -50,9 +60,18 @@ export class ResourceClient<T extends KubeObject> {
     return this.#namespace;
   }
 
+  /** The same resource scoped to `namespace` (the namespace is ignored for cluster-scoped ones). */
+  inNamespace(namespace: string): ResourceClient<T> {
+    return new ResourceClient<T>(this.#transport, this.#ref, namespace);
+  }
+
   /** Reads one object. */
-  async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<T> {
-    return this.#fill(await this.#json<T>("GET", "get", this.#objectPath(name), opts));
+  async get(name: string, opts: ObjectCallOptions = {}): Promise<T> {
+    return this.#fill(
+      await this.#json<T>("GET", "get", this.#objectPath(name, opts.namespace), {
+        signal: opts.signal,
+      }),
+    );
   }
 
   /** Lists one page of objects. */
@@ -130,7 +149,7 @@ export class ResourceClient<T extends KubeObject> {
     name: string,
     type: PatchType,
     body: unknown,
-    opts: PatchOptions & { signal?: AbortSignal } = {},
+    opts: PatchOptions & ObjectCallOptions = {},
   ): Promise<T> {
     return this.#fill(await this.#patch(name, "", type, body, opts));
   }
@@ -138,24 +157,31 @@ export class ResourceClient<T extends KubeObject> {
   /** Deletes an object; returns what the server answered (the object while finalizers hold it, or a Status). */
   async delete(
     name: string,
-    opts: DeleteOptions & { signal?: AbortSignal } = {},
+    opts: DeleteOptions & ObjectCallOptions = {},
   ): Promise<T | Status> {
     const body: Record<string, unknown> = { apiVersion: "v1", kind: "DeleteOptions" };
     if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
     if (opts.preconditions) body.preconditions = opts.preconditions;
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.dryRun) body.dryRun = ["All"];
-    return await this.#json<T | Status>("DELETE", "delete", this.#objectPath(name), {
-      body: JSON.stringify(body),
-      contentType: "application/json",
-      signal: opts.signal,
-    });
+    return await this.#json<T | Status>(
+      "DELETE",
+      "delete",
+      this.#objectPath(name, opts.namespace),
+      {
+        body: JSON.stringify(body),
+        contentType: "application/json",
+        signal: opts.signal,
+      },
+    );
   }
 
   /** Reads an object through its `/status` subresource. */
-  async getStatus(name: string, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  async getStatus(name: string, opts: ObjectCallOptions = {}): Promise<T> {
     return this.#fill(
-      await this.#json<T>("GET", "get", this.#objectPath(name, undefined, "status"), opts),
+      await this.#json<T>("GET", "get", this.#objectPath(name, opts.namespace, "status"), {
+        signal: opts.signal,
+      }),
     );
   }
 
@@ -169,7 +195,7 @@ export class ResourceClient<T extends KubeObject> {
     name: string,
     type: PatchType,
     body: unknown,
-    opts: PatchOptions & { signal?: AbortSignal } = {},
+    opts: PatchOptions & ObjectCallOptions = {},
   ): Promise<T> {
     return this.#fill(await this.#patch(name, "status", type, body, opts));
   }
@@ -202,7 +228,7 @@ export class ResourceClient<T extends KubeObject> {
     if (!name) throw new Error(`Cannot update a ${this.#ref.kind}: metadata.name is empty`);
     const ns = this.#namespaceFor(obj, "update");
     const body = { apiVersion: apiVersionOf(this.#ref), kind: this.#ref.kind, ...obj };
-    return await this.#json<T>("PUT", "update", this.#objectPath(name, ns, sub), {
+    return await this.#json<T>("PUT", "update", this.#objectPath(name, ns, sub, true), {
       body: JSON.stringify(body),
       contentType: "application/json",
       query: writeQuery(opts),
@@ -215,7 +241,7 @@ export class ResourceClient<T extends KubeObject> {
     sub: string,
     type: PatchType,
     body: unknown,
-    opts: PatchOptions & { signal?: AbortSignal },
+    opts: PatchOptions & ObjectCallOptions,
   ): Promise<T> {
     const contentType = PATCH_CONTENT_TYPES[type];
     if (!contentType) {
@@ -226,7 +252,7 @@ export class ResourceClient<T extends KubeObject> {
     }
     const query = writeQuery(opts);
     if (opts.force !== undefined && type === "apply") query.set("force", String(opts.force));
-    return await this.#json<T>("PATCH", "patch", this.#objectPath(name, undefined, sub), {
+    return await this.#json<T>("PATCH", "patch", this.#objectPath(name, opts.namespace, sub), {
       body: typeof body === "string" ? body : JSON.stringify(body),
       contentType,
       query,
@@ -288,12 +314,21 @@ export class ResourceClient<T extends KubeObject> {
     return `${root}${ns}/${ref.plural}`;
   }
 
-  #objectPath(name: string, namespace = this.#namespace, sub = ""): string {
+  #objectPath(name: string, namespace?: string, sub = "", resolved = false): string {
     if (!name) throw new Error(`Cannot address a ${this.#ref.kind}: the name is empty`);
-    if (this.#ref.namespaced && !namespace) {
+    let ns = namespace;
+    if (!resolved && this.#ref.namespaced) {
+      if (this.#namespace && namespace && namespace !== this.#namespace) {
+        throw new Error(
+          `Cannot address ${this.#ref.plural} "${name}" in namespace "${namespace}": the client is scoped to "${this.#namespace}"`,
+        );
+      }
+      ns = this.#namespace ?? namespace;
+    }
+    if (this.#ref.namespaced && !ns) {
       throw new Error(`Cannot address ${this.#ref.plural} "${name}": no namespace given`);
     }
-    const path = `${this.#collectionPath(namespace)}/${encodeURIComponent(name)}`;
+    const path = `${this.#collectionPath(ns)}/${encodeURIComponent(name)}`;
     return sub ? `${path}/${sub}` : path;
   }
 }
