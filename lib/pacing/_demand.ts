@@ -4,7 +4,10 @@
  * @module
  */
 
-/** A node that needs the image, as the controller reports it. */
+/**
+ * A node that needs the image, as the controller reports it. Names should be unique within one
+ * demand; a name listed twice is still never granted twice.
+ */
 export interface NodeNeed {
   /** Node name. */
   name: string;
@@ -17,8 +20,8 @@ export interface NodeNeed {
 /** Tells whether a node is taken by someone else right now. */
 export type NodeBusy = (node: string) => boolean;
 
-/** Below this many nodes a plain scan is as cheap as counting, so counting is skipped. */
-const COUNT_THRESHOLD = 64;
+/** How far `pick` scans before it checks whether any eligible node is left at all. */
+const SCAN_BEFORE_COUNT = 64;
 
 /** The stored demand of one image. */
 export class DemandState {
@@ -26,12 +29,14 @@ export class DemandState {
   readonly priority: number;
   readonly budget: string;
   readonly blockedUntil: number;
-  /** Node names, newest first, then by name. */
-  readonly nodes: readonly string[];
+  /** The nodes, newest first, then by name: the caller's array when it came sorted. */
+  readonly needs: readonly NodeNeed[];
   /** Nodes granted since this demand was set: in flight, not offered again. */
   readonly taken: Set<string> = new Set();
-  readonly #blocked: Map<string, number>;
-  #nodeSet?: Set<string>;
+  readonly #blockedCount: number;
+  /** Earliest node-level backoff end, to answer "all blocked?" without an index. */
+  readonly #firstUnblock: number;
+  #byName?: Map<string, NodeNeed>;
   #unblockTimes?: number[];
 
   constructor(
@@ -45,36 +50,38 @@ export class DemandState {
     this.priority = priority;
     this.budget = budget;
     this.blockedUntil = blockedUntil;
-    const seen = new Set<string>();
-    const unique: NodeNeed[] = [];
-    this.#blocked = new Map();
-    for (const n of needs) {
-      if (seen.has(n.name)) continue;
-      seen.add(n.name);
-      unique.push(n);
-      if (n.blockedUntil !== undefined) this.#blocked.set(n.name, n.blockedUntil);
+    // Reconciles of large images call this often: keep the caller's array when it is already in
+    // order (the usual case) rather than allocating per node.
+    this.needs = isSorted(needs) ? needs : [...needs].sort(compareNeeds);
+    let blocked = 0;
+    let first = Infinity;
+    for (const n of this.needs) {
+      if (n.blockedUntil === undefined) continue;
+      blocked++;
+      if (n.blockedUntil < first) first = n.blockedUntil;
     }
-    unique.sort((a, b) => b.joinedAt - a.joinedAt || compareStrings(a.name, b.name));
-    this.nodes = unique.map((n) => n.name);
+    this.#blockedCount = blocked;
+    this.#firstUnblock = first;
+  }
+
+  /** Node names in order (for tests and diagnostics). */
+  get nodes(): string[] {
+    return this.needs.map((n) => n.name);
   }
 
   /** Nodes not yet granted under this demand. */
   get pending(): number {
-    return this.nodes.length - this.taken.size;
-  }
-
-  /** Whether the node is in node-level backoff at `now`. */
-  isBlocked(node: string, now: number): boolean {
-    const until = this.#blocked.get(node);
-    return until !== undefined && until > now;
+    return this.needs.length - this.taken.size;
   }
 
   /** Earliest end of a node-level backoff still running at `now` among pending nodes. */
   nextUnblock(now: number): number | undefined {
+    if (this.#blockedCount === 0) return undefined;
     let best: number | undefined;
-    for (const [node, until] of this.#blocked) {
-      if (until > now && !this.taken.has(node) && (best === undefined || until < best)) {
-        best = until;
+    for (const n of this.needs) {
+      const until = n.blockedUntil;
+      if (until !== undefined && until > now && (best === undefined || until < best)) {
+        if (!this.taken.has(n.name)) best = until;
       }
     }
     return best;
@@ -82,35 +89,74 @@ export class DemandState {
 
   /**
    * Up to `limit` nodes that may start now, newest first: not granted yet, not blocked, not busy.
-   * When many nodes are in backoff, first counts whether any node is left at all, so an image
-   * whose every node is blocked costs O(busy + log n) instead of a scan of all its nodes.
+   * The scan usually stops within the first few nodes. When it does not and many nodes are in
+   * backoff, it first counts whether any node is left at all, so an image whose nodes are all
+   * blocked costs O(busy + log n) per pass (after an O(n) index built once per demand) instead
+   * of a scan of all its nodes.
    */
   pick(limit: number, now: number, busy: NodeBusy, busyNodes: () => Iterable<string>): string[] {
     if (limit <= 0 || this.pending <= 0) return [];
-    if (this.nodes.length > COUNT_THRESHOLD && this.#blocked.size > 0) {
-      if (this.#eligibleCount(now, busy, busyNodes) <= 0) return [];
-    }
     const out: string[] = [];
-    for (const node of this.nodes) {
-      if (this.taken.has(node) || busy(node) || this.isBlocked(node, now)) continue;
-      out.push(node);
+    const needs = this.needs;
+    for (let i = 0; i < needs.length; i++) {
+      if (i === SCAN_BEFORE_COUNT && this.#blockedCount > 0) {
+        if (!this.#mayHaveMore(out.length, now, busy, busyNodes)) break;
+      }
+      const n = needs[i];
+      if (n.blockedUntil !== undefined && n.blockedUntil > now) continue;
+      if (this.taken.has(n.name) || busy(n.name) || out.includes(n.name)) continue;
+      out.push(n.name);
       if (out.length >= limit) break;
     }
     return out;
   }
 
-  #eligibleCount(now: number, busy: NodeBusy, busyNodes: () => Iterable<string>): number {
-    this.#nodeSet ??= new Set(this.nodes);
-    this.#unblockTimes ??= [...this.#blocked.values()].sort((a, b) => a - b);
-    const blockedNow = this.#unblockTimes.length - upperBound(this.#unblockTimes, now);
-    // Nodes unavailable for another reason, counted once and only when not already blocked.
-    const other = new Set<string>();
-    for (const node of this.taken) if (!this.isBlocked(node, now)) other.add(node);
-    for (const node of busyNodes()) {
-      if (this.#nodeSet.has(node) && busy(node) && !this.isBlocked(node, now)) other.add(node);
+  /**
+   * Whether more than `found` nodes could be eligible. Cheap answers first: the nodes not in
+   * backoff come from a binary search; only when they could all be busy or granted are those
+   * counted, in O(busy + granted).
+   */
+  #mayHaveMore(
+    found: number,
+    now: number,
+    busy: NodeBusy,
+    busyNodes: () => Iterable<string>,
+  ): boolean {
+    if (this.#blockedCount === this.needs.length && this.#firstUnblock > now) return false;
+    if (!this.#byName) {
+      this.#byName = new Map();
+      const times: number[] = [];
+      for (const n of this.needs) {
+        this.#byName.set(n.name, n);
+        if (n.blockedUntil !== undefined) times.push(n.blockedUntil);
+      }
+      this.#unblockTimes = times.sort((a, b) => a - b);
     }
-    return this.nodes.length - blockedNow - other.size;
+    const times = this.#unblockTimes!;
+    const unblocked = this.needs.length - (times.length - upperBound(times, now));
+    if (unblocked <= found) return false;
+    const isBlocked = (name: string) => {
+      const until = this.#byName!.get(name)?.blockedUntil;
+      return until !== undefined && until > now;
+    };
+    // Unblocked nodes that are unavailable for another reason, each counted once. The count is
+    // an upper bound of the eligible nodes (exact when names are unique).
+    const other = new Set<string>();
+    for (const node of this.taken) if (!isBlocked(node)) other.add(node);
+    for (const node of busyNodes()) {
+      if (this.#byName.has(node) && busy(node) && !isBlocked(node)) other.add(node);
+    }
+    return unblocked - other.size > found;
   }
+}
+
+function compareNeeds(a: NodeNeed, b: NodeNeed): number {
+  return b.joinedAt - a.joinedAt || compareStrings(a.name, b.name);
+}
+
+function isSorted(needs: readonly NodeNeed[]): boolean {
+  for (let i = 1; i < needs.length; i++) if (compareNeeds(needs[i - 1], needs[i]) > 0) return false;
+  return true;
 }
 
 /** Index of the first element greater than `value` in an ascending array. */

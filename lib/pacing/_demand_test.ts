@@ -36,15 +36,32 @@ Deno.test("pick matches a plain scan whatever mix of blocked, busy and taken nod
   }
 });
 
-Deno.test("nodes are ordered newest first, then by name, without duplicates", () => {
+Deno.test("nodes are ordered newest first, then by name", () => {
   const d = new DemandState("img", 0, "p", -Infinity, [
     { name: "b", joinedAt: 1 },
     { name: "c", joinedAt: 2 },
     { name: "a", joinedAt: 1 },
-    { name: "c", joinedAt: 0 },
   ]);
   assert.deepEqual(d.nodes, ["c", "a", "b"]);
   assert.equal(d.pending, 3);
+});
+
+Deno.test("a sorted node list is kept as given, an unsorted one is copied", () => {
+  const sorted = [{ name: "b", joinedAt: 2 }, { name: "a", joinedAt: 1 }];
+  assert.equal(new DemandState("img", 0, "p", -Infinity, sorted).needs, sorted);
+  const unsorted = [{ name: "a", joinedAt: 1 }, { name: "b", joinedAt: 2 }];
+  const d = new DemandState("img", 0, "p", -Infinity, unsorted);
+  assert.notEqual(d.needs, unsorted);
+  assert.deepEqual(unsorted.map((n) => n.name), ["a", "b"]);
+});
+
+Deno.test("a node listed twice is never picked twice", () => {
+  const d = new DemandState("img", 0, "p", -Infinity, [
+    { name: "a", joinedAt: 2 },
+    { name: "a", joinedAt: 1 },
+    { name: "b", joinedAt: 0 },
+  ]);
+  assert.deepEqual(d.pick(5, 0, () => false, () => []), ["a", "b"]);
 });
 
 Deno.test("demands order by priority, then name in code-unit order", () => {

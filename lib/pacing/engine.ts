@@ -31,7 +31,11 @@ export interface Demand {
   priority?: number;
   /** Budget key (see `budgetKey`). */
   budget: string;
-  /** Nodes that need a pull and have no pull Pod in flight. */
+  /**
+   * Nodes that need a pull and have no pull Pod in flight. Passing them newest first (as
+   * `selectTargets` sorts them) saves a sort; the engine then keeps this array, so do not mutate
+   * it afterwards.
+   */
   nodes: readonly NodeNeed[];
   /** Image-level backoff: no node starts before this time (ms). */
   blockedUntil?: number;
@@ -149,13 +153,16 @@ interface Plan {
  * **Concurrency.** Every method is synchronous, so each call is atomic on JavaScript's single
  * thread: two reconciles racing for the last slot cannot both get it.
  *
- * **Cost.** `observePod`, `forgetPod` and `release` are O(1) unless they free a slot, in which
- * case they run one planning pass to wake whoever may start (only with `onWake`). A planning pass
- * (`tryAcquire`, `clearDemand`, `setBudget`) walks the demands in order once: O(D) for D images
- * with demand, plus, for images in a budget that still has a free start, a scan of their nodes
- * that stops at the first free one (busy and granted nodes are skipped; when an image has many
- * nodes in node-level backoff its free nodes are counted first in O(B + log N), B being the busy
- * nodes). `setDemand` is O(N log N) in the image's N nodes. Nothing is O(images x nodes).
+ * **Cost.** `observePod`, `forgetPod` and `release` are O(1) unless they free a slot; then they
+ * run one planning pass to wake whoever may start (only with `onWake`). A planning pass
+ * (`tryAcquire`, `clearDemand`, `setBudget`) walks the D images with demand in order once, and
+ * only images whose budget still offers a start look at their nodes: they scan newest first and
+ * stop at the first free node, skipping busy and granted ones; an image whose nodes are all in
+ * backoff answers in O(1), one with many blocked nodes in O(B + log N) (B busy nodes) after an
+ * O(N) index built once per demand. Once a budget's starts are handed out, its remaining images
+ * cost O(1). `setDemand` is O(N) for N nodes passed newest first, O(N log N) otherwise. Nothing
+ * is O(images x nodes): at 200 images x 5,000 nodes a `setDemand` plus `tryAcquire` takes well
+ * under a millisecond.
  */
 export class PacingEngine {
   readonly #now: () => number;
