@@ -9,10 +9,12 @@
 # with the Go module and build caches under $DROP_ASSETS_DIR/go so rebuilds are incremental. A run with a
 # warm cache only checks the build stamps and takes well under a second.
 #
-# Usage: .ci/build_control_plane.sh [--print-env] [--no-helm]
-#   --print-env  print KUBEBUILDER_ASSETS=..., TEST_ASSET_*=... and DROP_HELM=... on stdout (for eval);
-#                all progress goes to stderr.
+# Usage: .ci/build_control_plane.sh [--print-env] [--no-helm] [--prune]
+#   --print-env  print `export KUBEBUILDER_ASSETS=...`, TEST_ASSET_*=... and DROP_HELM=... lines on
+#                stdout, for eval; all progress goes to stderr.
 #   --no-helm    skip helm.
+#   --prune      afterwards, delete the Go module and build caches and the generated wrapper modules,
+#                keeping only the binaries (saves about 6 GB; the next version change rebuilds cold).
 # Environment:
 #   DROP_ASSETS_DIR            cache root (default $HOME/.cache/drop/assets)
 #   DROP_K8S_VERSION           default v1.37.2
@@ -31,11 +33,13 @@ ASSETS_DIR="${DROP_ASSETS_DIR:-$HOME/.cache/drop/assets}"
 PARALLELISM="${DROP_BUILD_PARALLELISM:-2}"
 PRINT_ENV=0
 WITH_HELM=1
+PRUNE=0
 
 for arg in "$@"; do
   case "$arg" in
     --print-env) PRINT_ENV=1 ;;
     --no-helm) WITH_HELM=0 ;;
+    --prune) PRUNE=1 ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
@@ -55,13 +59,15 @@ SRC_DIR="$ASSETS_DIR/src"
 
 print_env() {
   [ "$PRINT_ENV" = 1 ] || return 0
-  echo "KUBEBUILDER_ASSETS=$K8S_DIR"
-  echo "TEST_ASSET_KUBE_APISERVER=$K8S_DIR/kube-apiserver"
-  echo "TEST_ASSET_KUBE_CONTROLLER_MANAGER=$K8S_DIR/kube-controller-manager"
-  echo "TEST_ASSET_KUBECTL=$K8S_DIR/kubectl"
-  echo "TEST_ASSET_ETCD=$K8S_DIR/etcd"
+  local q="'\\''"
+  emit() { printf "export %s='%s'\n" "$1" "${2//\'/$q}"; }
+  emit KUBEBUILDER_ASSETS "$K8S_DIR"
+  emit TEST_ASSET_KUBE_APISERVER "$K8S_DIR/kube-apiserver"
+  emit TEST_ASSET_KUBE_CONTROLLER_MANAGER "$K8S_DIR/kube-controller-manager"
+  emit TEST_ASSET_KUBECTL "$K8S_DIR/kubectl"
+  emit TEST_ASSET_ETCD "$K8S_DIR/etcd"
   if [ "$WITH_HELM" = 1 ]; then
-    echo "DROP_HELM=$HELM_DIR/helm"
+    emit DROP_HELM "$HELM_DIR/helm"
   fi
 }
 
@@ -70,9 +76,11 @@ stamp_ok() { # dir name key
   [ -x "$1/$2" ] && [ -f "$1/.$2.stamp" ] && [ "$(cat "$1/.$2.stamp")" = "$3" ]
 }
 
-K8S_KEY="k8s.io/kubernetes@$K8S_VERSION"
-ETCD_KEY="go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-HELM_KEY="helm.sh/helm/v3@$HELM_VERSION"
+# RECIPE changes whenever the way a binary is built changes, so cached binaries built otherwise are rebuilt.
+RECIPE=2
+K8S_KEY="k8s.io/kubernetes@$K8S_VERSION recipe $RECIPE"
+ETCD_KEY="go.etcd.io/etcd/server/v3@$ETCD_VERSION recipe $RECIPE"
+HELM_KEY="helm.sh/helm/v3@$HELM_VERSION recipe $RECIPE"
 
 all_cached() {
   for b in kube-apiserver kube-controller-manager kubectl; do
@@ -85,8 +93,19 @@ all_cached() {
   return 0
 }
 
+# Deletes everything but the binaries (module cache files are read-only, hence the chmod).
+prune() {
+  [ "$PRUNE" = 1 ] || return 0
+  if [ -d "$ASSETS_DIR/go" ] || [ -d "$SRC_DIR" ]; then
+    chmod -R u+w "$ASSETS_DIR/go" "$SRC_DIR" 2>/dev/null || true
+    rm -rf "$ASSETS_DIR/go" "$SRC_DIR"
+    log "pruned the Go caches; $(du -sh "$ASSETS_DIR" 2>/dev/null | cut -f1) left at $ASSETS_DIR"
+  fi
+}
+
 if all_cached; then
   log "cached: $K8S_DIR$([ "$WITH_HELM" = 1 ] && echo " and $HELM_DIR")"
+  prune
   print_env
   exit 0
 fi
@@ -115,6 +134,7 @@ if command -v flock >/dev/null; then
   flock 9
   if all_cached; then
     log "cached (built by a concurrent run): $K8S_DIR"
+    prune
     print_env
     exit 0
   fi
@@ -122,6 +142,11 @@ fi
 
 log "using $("$GO_BIN" version), cache $ASSETS_DIR"
 START_ALL=$(date +%s)
+
+# A string field of the one-level JSON object `go mod download -json` prints.
+json_field() { # name json
+  printf '%s\n' "$2" | sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p"
+}
 
 # Writes the stamp and moves the freshly built binaries into place, one rename each.
 install_bins() { # staging-dir dest-dir key names...
@@ -150,9 +175,10 @@ build_k8s() {
   mkdir -p "$src"
   log "downloading k8s.io/kubernetes@$K8S_VERSION metadata"
   info="$(cd "$src" && "$GO_BIN" mod download -json "k8s.io/kubernetes@$K8S_VERSION")"
-  gomod="$(printf '%s' "$info" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  gomod="$(json_field GoMod "$info")"
   [ -f "$gomod" ] || { log "error: no go.mod for k8s.io/kubernetes@$K8S_VERSION"; return 1; }
-  date="$(printf '%s' "$info" | sed -n 's/^[[:space:]]*"Time": "\(.*\)",\{0,1\}$/\1/p')"
+  # The release's publication time (from the proxy's .info) is the build date: reproducible.
+  date="$(sed -n 's/.*"Time":[[:space:]]*"\([^"]*\)".*/\1/p' "$(json_field Info "$info")")"
   # Staging modules: those the release replaces with ./staging/src/... and also requires. Each is
   # published on its own as v0.<minor>.<patch>.
   replaces="$(awk '
@@ -193,7 +219,7 @@ build_k8s() {
   ldflags="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags="$ldflags -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
-    ldflags="$ldflags -X $p.gitTreeState=clean -X $p.buildDate=$date"
+    ldflags="$ldflags -X $p.gitCommit= -X $p.gitTreeState=clean -X $p.buildDate=$date"
   done
   local out="$src/out"
   rm -rf "$out"
@@ -258,7 +284,7 @@ build_helm() {
   src="$SRC_DIR/helm-$HELM_VERSION"
   mkdir -p "$src"
   info="$(cd "$src" && "$GO_BIN" mod download -json "helm.sh/helm/v3@$HELM_VERSION")"
-  gomod="$(printf '%s' "$info" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  gomod="$(json_field GoMod "$info")"
   {
     echo "// Generated by .ci/build_control_plane.sh."
     echo "module drop.test/controlplane/helm"
@@ -293,4 +319,5 @@ build_k8s
 build_helm
 
 log "done in $(($(date +%s) - START_ALL))s; cache $(du -sh "$ASSETS_DIR" 2>/dev/null | cut -f1) at $ASSETS_DIR"
+prune
 print_env
