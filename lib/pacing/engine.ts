@@ -202,7 +202,11 @@ export class PacingEngine {
     this.#wakeClaimants();
   }
 
-  /** Forgets a budget's own limits; Pods still charged to it keep counting under the defaults. */
+  /**
+   * Forgets a budget's own limits (its PullPolicy was deleted). Pods and demands still under this
+   * key keep counting under it, with the default limits; re-observe them and set the demands
+   * again under `DEFAULT_BUDGET` to merge them into the shared default budget.
+   */
   deleteBudget(key: string): void {
     const b = this.#budgets.get(key);
     if (!b) return;
@@ -283,7 +287,8 @@ export class PacingEngine {
   /**
    * Records what an image needs now, replacing what it needed before. Nodes granted under the
    * previous demand whose Pods are not in the cache yet stay reserved (and so busy); list them or
-   * not, they are not granted twice. An empty node list clears the demand.
+   * not, they are not granted twice. An empty node list clears the demand. Follow it with
+   * `tryAcquire`: that call also wakes images that may start because this demand changed.
    */
   setDemand(image: string, demand: Demand): void {
     if (demand.nodes.length === 0) {
@@ -338,9 +343,10 @@ export class PacingEngine {
   }
 
   /**
-   * Gives back a granted start whose Pod could not be created. The node may be granted again.
-   * Returns false when there was no such reservation (already confirmed, released or expired).
-   * When creation failed with AlreadyExists the Pod will reach the cache: do not release.
+   * Gives back a granted start whose Pod could not be created, so the slot and node are free and
+   * the node may be granted again. Returns false when there was no such reservation (already
+   * confirmed, released or expired). Exception: on AlreadyExists for a Pod that is not in the
+   * cache yet, do not release; the Pod will arrive and take over the reservation.
    */
   release(image: string, node: string): boolean {
     const r = this.#reservations.get(reservationKey(image, node));
