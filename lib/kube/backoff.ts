@@ -12,6 +12,7 @@ export interface BackoffOptions {
   resetAfterMs?: number;
   /** Clock and random source, injectable for tests. */
   now?: () => number;
+  /** Random source in [0, 1), injectable for tests. */
   random?: () => number;
 }
 
@@ -30,6 +31,7 @@ export class Backoff {
   #current = 0;
   #lastFailure = Number.NEGATIVE_INFINITY;
 
+  /** Creates a backoff; all options have client-go's reflector defaults. */
   constructor(opts: BackoffOptions = {}) {
     this.#initial = opts.initialMs ?? 800;
     this.#max = opts.maxMs ?? 30_000;

@@ -8,7 +8,9 @@ import type { KubeObject } from "./types.ts";
 
 /** Options of {@linkcode KubeClient}. */
 export interface KubeClientOptions {
+  /** Metrics callbacks invoked per request. */
   hooks?: RequestHooks;
+  /** User-Agent header. Default "drop-in-deno". */
   userAgent?: string;
   /** Overall timeout of non-streaming requests. Default 60 s. */
   requestTimeoutMs?: number;
@@ -39,6 +41,7 @@ export class KubeClient implements RestTransport {
   #retired: Deno.HttpClient[] = [];
   #closed = false;
 
+  /** Creates a client; throws when the server URL is invalid. */
   constructor(config: ClusterConfig, opts: KubeClientOptions = {}) {
     this.#config = config;
     this.#hooks = opts.hooks ?? {};

@@ -6,6 +6,7 @@ export interface Credentials {
   basic?: { username: string; password: string };
   /** PEM client certificate and key (exec plugins may return these). */
   clientCertData?: string;
+  /** PEM client key matching `clientCertData`. */
   clientKeyData?: string;
 }
 
@@ -14,7 +15,9 @@ export interface Credentials {
  * `invalidate` is called after a 401 so the next `get` fetches fresh ones.
  */
 export interface CredentialProvider {
+  /** Current credentials, refreshed when cached ones expired or were invalidated. */
   get(): Promise<Credentials>;
+  /** Marks cached credentials as rejected (after a 401). */
   invalidate(): void;
 }
 
@@ -28,6 +31,7 @@ export interface ClusterConfig {
   caData?: string;
   /** PEM client certificate and key for mutual TLS. */
   clientCertData?: string;
+  /** PEM client key matching `clientCertData`. */
   clientKeyData?: string;
   /**
    * Skip server certificate verification. Deno cannot do this per client: the process must be
@@ -47,14 +51,17 @@ export interface ClusterConfig {
 export class StaticCredentials implements CredentialProvider {
   #creds: Credentials;
 
+  /** Wraps fixed credentials. */
   constructor(creds: Credentials) {
     this.#creds = { ...creds };
   }
 
+  /** The fixed credentials. */
   get(): Promise<Credentials> {
     return Promise.resolve(this.#creds);
   }
 
+  /** Does nothing: fixed credentials cannot be refreshed. */
   invalidate(): void {
     // A literal credential cannot be refreshed; the 401 surfaces to the caller.
   }

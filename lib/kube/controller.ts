@@ -13,6 +13,7 @@ export interface ReconcileResult {
  * requeue the key; the next change of the object triggers a new reconcile.
  */
 export class TerminalError extends Error {
+  /** Creates a terminal error; `cause` may carry the underlying error. */
   constructor(message: string, opts?: ErrorOptions) {
     super(message, opts);
     this.name = "TerminalError";
@@ -29,7 +30,9 @@ export interface ControllerHooks {
 
 /** Options of {@linkcode Controller}. */
 export interface ControllerOptions<K> {
+  /** Name for logs and metrics. */
   name: string;
+  /** The queue event handlers add keys to. */
   queue: WorkQueue<K>;
   /** Level-triggered reconcile of one key; throw to retry with backoff. */
   reconcile(key: K, signal: AbortSignal): Promise<ReconcileResult | void>;
@@ -37,6 +40,7 @@ export interface ControllerOptions<K> {
   workers?: number;
   /** Called with every failed reconcile; default logs to stderr. */
   onError?(key: K, error: unknown, retries: number): void;
+  /** Metrics callbacks. */
   hooks?: ControllerHooks;
 }
 
@@ -45,10 +49,12 @@ export interface ControllerOptions<K> {
  * the key's backoff and honours `requeueAfter`; a throw re-adds the key through the rate limiter.
  */
 export class Controller<K = string> {
+  /** Name for logs and metrics. */
   readonly name: string;
   readonly #opts: ControllerOptions<K>;
   #active = 0;
 
+  /** Creates a controller; throws when fewer than one worker is asked for. */
   constructor(opts: ControllerOptions<K>) {
     if ((opts.workers ?? 1) < 1) {
       throw new Error(`Cannot create controller "${opts.name}": workers must be at least 1`);

@@ -11,6 +11,7 @@ export class KubeApiError extends Error {
   /** Seconds from `Retry-After` (or `status.details.retryAfterSeconds`), when the server sent one. */
   readonly retryAfterSeconds?: number;
 
+  /** Wraps a Status; `retryAfterSeconds` comes from the Retry-After header if any. */
   constructor(status: Status, retryAfterSeconds?: number) {
     super(
       status.message || `Kubernetes API request failed with ${status.code ?? "an unknown"} code`,

@@ -5,7 +5,9 @@ import type { KubeObject, PatchType } from "./types.ts";
 
 /** The Event calls the recorder needs; a cluster-wide `ResourceClient<Event>` for EVENTS provides them. */
 export interface EventClient {
+  /** Creates an Event. */
   create(obj: Event, opts?: { signal?: AbortSignal }): Promise<Event>;
+  /** Patches an Event in `opts.namespace` (the recorder's client spans all namespaces). */
   patch(
     name: string,
     type: PatchType,
@@ -26,9 +28,11 @@ export interface EventRecorderOptions {
   aggregateWindowMs?: number;
   /** Per involved object: burst of events, then one per `perObjectRefillMs`. Default 25 and 5 min (client-go). */
   perObjectBurst?: number;
+  /** Per-object refill period of one token, in ms. */
   perObjectRefillMs?: number;
   /** Overall cap across all objects: events per second and burst. Default 5/s, burst 50. */
   qps?: number;
+  /** Overall burst. */
   burst?: number;
   /** Entries of the aggregation cache before the oldest is forgotten. Default 4096. */
   cacheSize?: number;
@@ -67,6 +71,7 @@ export class EventRecorder {
   #chain: Promise<void> = Promise.resolve();
   #seq = 0;
 
+  /** Creates a recorder; see {@linkcode EventRecorderOptions} for the limits. */
   constructor(opts: EventRecorderOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;

@@ -2,20 +2,31 @@ import type { CredentialProvider, Credentials } from "./cluster_config.ts";
 
 /** The `user.exec` section of a kubeconfig. */
 export interface ExecConfig {
+  /** ExecCredential API version: client.authentication.k8s.io/v1 or v1beta1. */
   apiVersion?: string;
+  /** Plugin executable; relative paths with a slash are relative to the kubeconfig. */
   command: string;
+  /** Arguments of the plugin. */
   args?: string[];
+  /** Extra environment variables of the plugin. */
   env?: { name: string; value: string }[];
+  /** Shown when the plugin cannot be started. */
   installHint?: string;
+  /** Pass the cluster's server and CA in KUBERNETES_EXEC_INFO. */
   provideClusterInfo?: boolean;
+  /** Never | IfAvailable | Always; plugins always run non-interactively here. */
   interactiveMode?: string;
 }
 
 /** Cluster information handed to plugins that ask for it (`provideClusterInfo`). */
 export interface ExecClusterInfo {
+  /** API server URL. */
   server: string;
+  /** Base64 PEM CA bundle. */
   "certificate-authority-data"?: string;
+  /** Whether server certificates are not verified. */
   "insecure-skip-tls-verify"?: boolean;
+  /** Proxy for requests to the cluster. */
   "proxy-url"?: string;
 }
 
@@ -56,6 +67,7 @@ export class ExecCredentials implements CredentialProvider {
   #pending?: Promise<Credentials>;
   #runs = 0;
 
+  /** Creates the provider; throws for an unsupported apiVersion. */
   constructor(config: ExecConfig, opts: ExecCredentialsOptions = {}) {
     const apiVersion = config.apiVersion ?? "";
     if (!SUPPORTED_API_VERSIONS.has(apiVersion)) {
@@ -77,6 +89,7 @@ export class ExecCredentials implements CredentialProvider {
     return this.#runs;
   }
 
+  /** Cached credentials while valid, else the result of a (shared) plugin run. */
   get(): Promise<Credentials> {
     if (this.#cached && this.#now() < this.#expiresAt) return Promise.resolve(this.#cached);
     this.#pending ??= this.#run().finally(() => {
@@ -85,6 +98,7 @@ export class ExecCredentials implements CredentialProvider {
     return this.#pending;
   }
 
+  /** Forgets the cached credentials so the next `get` runs the plugin. */
   invalidate(): void {
     this.#cached = undefined;
   }

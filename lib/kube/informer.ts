@@ -8,20 +8,27 @@ import type { KubeObject, ListOptions, ObjectList, WatchEvent, WatchOptions } fr
 
 /** The two calls an informer needs; a `ResourceClient` provides them. */
 export interface ListWatcher<T> {
+  /** Lists every object (following continue tokens). */
   listAll(opts?: ListOptions & { signal?: AbortSignal }): Promise<ObjectList<T>>;
+  /** Watches for changes from a resourceVersion. */
   watch(opts?: WatchOptions): AsyncIterable<WatchEvent<T>>;
 }
 
 /** Callbacks of an informer. They should only enqueue keys; they run on the informer's loop. */
 export interface InformerHandlers<T> {
+  /** An object appeared (also for each cached object when handlers register late). */
   add?(obj: T): void;
+  /** An object changed (or was seen again after a relist with a new resourceVersion). */
   update?(oldObj: T, newObj: T): void;
+  /** An object was deleted; the argument is its last known state. */
   delete?(obj: T): void;
 }
 
 /** Options of {@linkcode Informer}. */
 export interface InformerOptions<T> {
+  /** Only objects matching this label selector are cached. */
   labelSelector?: string;
+  /** Only objects matching this field selector are cached. */
   fieldSelector?: string;
   /** Trims objects before they are cached and handed to handlers (memory at thousands of nodes). */
   transform?: (obj: T) => T;
@@ -62,6 +69,7 @@ export class Informer<T extends KubeObject> {
   /** Resolves once the first list has been applied; rejects if the informer stops before that. */
   readonly synced: Promise<void>;
 
+  /** Creates an informer; nothing happens until {@linkcode Informer.start}. */
   constructor(client: ListWatcher<T>, opts: InformerOptions<T> = {}) {
     this.#client = client;
     this.#opts = opts;

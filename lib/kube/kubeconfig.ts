@@ -8,40 +8,64 @@ import { type ExecConfig, ExecCredentials } from "./exec_credentials.ts";
 import { TokenFileCredentials } from "./token_file_credentials.ts";
 
 /** One kubeconfig cluster entry, with file paths already made absolute. */
-interface KubeconfigCluster {
+export interface KubeconfigCluster {
+  /** API server URL. */
   server?: string;
+  /** Path of a PEM CA bundle. */
   "certificate-authority"?: string;
+  /** Base64 PEM CA bundle. */
   "certificate-authority-data"?: string;
+  /** Skip server certificate verification. */
   "insecure-skip-tls-verify"?: boolean;
+  /** Server name for TLS verification (not supported by Deno's client; ignored). */
   "tls-server-name"?: string;
+  /** Proxy for requests to this cluster. */
   "proxy-url"?: string;
 }
 
 /** One kubeconfig user entry, with file paths already made absolute. */
-interface KubeconfigUser {
+export interface KubeconfigUser {
+  /** Path of a PEM client certificate. */
   "client-certificate"?: string;
+  /** Base64 PEM client certificate. */
   "client-certificate-data"?: string;
+  /** Path of a PEM client key. */
   "client-key"?: string;
+  /** Base64 PEM client key. */
   "client-key-data"?: string;
+  /** Bearer token. */
   token?: string;
+  /** Path of a file holding a bearer token (re-read as it rotates). */
   tokenFile?: string;
+  /** Basic auth user. */
   username?: string;
+  /** Basic auth password. */
   password?: string;
+  /** Exec credential plugin. */
   exec?: ExecConfig;
+  /** Legacy auth provider (rejected: use an exec plugin). */
   "auth-provider"?: { name?: string };
 }
 
-interface KubeconfigContext {
+/** One kubeconfig context entry. */
+export interface KubeconfigContext {
+  /** Name of the cluster entry. */
   cluster?: string;
+  /** Name of the user entry. */
   user?: string;
+  /** Default namespace. */
   namespace?: string;
 }
 
 /** A parsed (and possibly merged) kubeconfig. */
 export interface Kubeconfig {
+  /** The `current-context` of the (first) file. */
   currentContext?: string;
+  /** Cluster entries by name. */
   clusters: Map<string, KubeconfigCluster>;
+  /** User entries by name. */
   users: Map<string, KubeconfigUser>;
+  /** Context entries by name. */
   contexts: Map<string, KubeconfigContext>;
 }
 

@@ -4,8 +4,11 @@ import { isAlreadyExists, isConflict, isNotFound } from "./errors.ts";
 
 /** The Lease calls the elector needs; a namespaced `ResourceClient<Lease>` provides them. */
 export interface LeaseClient {
+  /** Reads the Lease. */
   get(name: string, opts?: { signal?: AbortSignal }): Promise<Lease>;
+  /** Creates the Lease. */
   create(obj: Lease, opts?: { signal?: AbortSignal }): Promise<Lease>;
+  /** Replaces the Lease, carrying its resourceVersion. */
   replace(obj: Lease, opts?: { signal?: AbortSignal }): Promise<Lease>;
 }
 
@@ -55,6 +58,7 @@ export class LeaderElector {
   #leader = "";
   #isLeader = false;
 
+  /** Creates an elector; throws when the timing is inconsistent or the identity empty. */
   constructor(opts: LeaderElectorOptions) {
     this.#opts = opts;
     this.#leaseMs = opts.leaseDurationMs ?? 15_000;

@@ -3,6 +3,24 @@
  * informers, work queues, a controller runner, status writer, leader election and events.
  * It knows nothing about the operator's CRDs.
  *
+ * ```ts
+ * const client = new KubeClient(await loadKubeConfig({ kubeconfig: flags.kubeconfig }));
+ * const pods = new Informer<Pod>(client.resource<Pod>(PODS, client.namespace), {
+ *   labelSelector: "app.kubernetes.io/managed-by=drop",
+ *   indexers: { node: nodeNameIndexer, owner: ownerUidIndexer },
+ * });
+ * const queue = new WorkQueue<string>({ name: "cachedimages" });
+ * pods.on({ add: (p) => queue.add(ownerName(p)), update: (_o, p) => queue.add(ownerName(p)) });
+ * pods.start(signal);
+ * await pods.synced;
+ * await new Controller({ name: "cachedimage", queue, workers: 4, reconcile }).run(signal);
+ * ```
+ *
+ * Runtime permissions: `--allow-net` to the API server; `--allow-read` of the kubeconfig files
+ * (or the service account directory); `--allow-env` of KUBECONFIG, HOME,
+ * KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT; `--allow-run` only for exec credential
+ * plugins; `--unsafely-ignore-certificate-errors=<host>` only for insecure-skip-tls-verify.
+ *
  * @module
  */
 
@@ -50,6 +68,7 @@ export {
   type TokenFileCredentialsOptions,
 } from "./token_file_credentials.ts";
 export {
+  type ExecClusterInfo,
   type ExecConfig,
   ExecCredentials,
   type ExecCredentialsOptions,
@@ -58,7 +77,10 @@ export {
   clusterConfigFromKubeconfig,
   configFromKubeconfigText,
   type Kubeconfig,
+  type KubeconfigCluster,
+  type KubeconfigContext,
   type KubeconfigOptions,
+  type KubeconfigUser,
   mergeKubeconfigs,
   parseKubeconfig,
 } from "./kubeconfig.ts";

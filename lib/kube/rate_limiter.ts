@@ -14,6 +14,7 @@ export class ItemExponentialRateLimiter<K> implements RateLimiter<K> {
   readonly #maxMs: number;
   readonly #failures = new Map<K, number>();
 
+  /** Creates a limiter from `baseMs` doubling up to `maxMs`. */
   constructor(baseMs = 5, maxMs = 1_000_000) {
     this.#baseMs = baseMs;
     this.#maxMs = maxMs;
@@ -46,6 +47,7 @@ export class BucketRateLimiter<K> implements RateLimiter<K> {
   #tokens: number;
   #last: number;
 
+  /** Creates a full bucket of `burst` tokens refilled at `qps` per second. */
   constructor(qps = 10, burst = 100, now: () => number = () => performance.now()) {
     this.#qps = qps;
     this.#burst = burst;
@@ -87,6 +89,7 @@ export class BucketRateLimiter<K> implements RateLimiter<K> {
 export class MaxOfRateLimiter<K> implements RateLimiter<K> {
   readonly #limiters: RateLimiter<K>[];
 
+  /** Combines the given limiters. */
   constructor(...limiters: RateLimiter<K>[]) {
     this.#limiters = limiters;
   }

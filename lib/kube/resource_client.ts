@@ -24,6 +24,7 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 
 /** Options of calls that address one object. */
 export interface ObjectCallOptions {
+  /** Aborts the request. */
   signal?: AbortSignal;
   /**
    * Namespace of the object, for clients not scoped to one (e.g. an all-namespaces client
@@ -44,6 +45,7 @@ export class ResourceClient<T extends KubeObject> {
   readonly #ref: ResourceRef;
   readonly #namespace?: string;
 
+  /** Creates a client; usually obtained from {@linkcode KubeClient.resource}. */
   constructor(transport: RestTransport, ref: ResourceRef, namespace?: string) {
     this.#transport = transport;
     this.#ref = ref;

@@ -2,10 +2,13 @@
 export interface ResourceRef {
   /** API group; "" for the core group. */
   group: string;
+  /** API version, e.g. "v1". */
   version: string;
   /** Lower-case plural used in URL paths, e.g. "pods". */
   plural: string;
+  /** Kind, e.g. "Pod". */
   kind: string;
+  /** Whether objects live in namespaces. */
   namespaced: boolean;
 }
 

@@ -4,7 +4,9 @@ import type { KubeObject } from "./types.ts";
 
 /** The calls a status write needs; a `ResourceClient` provides them. */
 export interface StatusClient<T> {
+  /** Reads the object. */
   get(name: string, opts?: { signal?: AbortSignal }): Promise<T>;
+  /** Replaces the object's status through `/status`. */
   replaceStatus(obj: T, opts?: { signal?: AbortSignal }): Promise<T>;
 }
 
@@ -14,6 +16,7 @@ export interface WriteStatusOptions<T> {
   current?: T;
   /** Attempts before a persistent conflict is thrown. Default 5. */
   maxAttempts?: number;
+  /** Aborts reads and writes. */
   signal?: AbortSignal;
 }
 

@@ -4,8 +4,11 @@ import type { KubeObject } from "./types.ts";
 
 /** What changed when a store's content was replaced by a fresh list. */
 export interface StoreDiff<T> {
+  /** Objects not cached before. */
   added: T[];
+  /** Objects whose resourceVersion changed, with their previous state. */
   updated: { old: T; obj: T }[];
+  /** Objects no longer present, in their last known state. */
   deleted: T[];
 }
 
@@ -19,6 +22,7 @@ export class Store<T extends KubeObject> {
   readonly #indices = new Map<string, Map<string, Set<string>>>();
   readonly #indexedValues = new Map<string, Map<string, string[]>>();
 
+  /** Creates an empty store with the given index functions. */
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.#indexers = new Map(Object.entries(indexers));
     for (const name of this.#indexers.keys()) {
@@ -27,22 +31,27 @@ export class Store<T extends KubeObject> {
     }
   }
 
+  /** Number of cached objects. */
   get size(): number {
     return this.#items.size;
   }
 
+  /** The object of a key. */
   get(key: string): T | undefined {
     return this.#items.get(key);
   }
 
+  /** Whether a key is cached. */
   has(key: string): boolean {
     return this.#items.has(key);
   }
 
+  /** All keys. */
   keys(): string[] {
     return [...this.#items.keys()];
   }
 
+  /** All objects. */
   list(): T[] {
     return [...this.#items.values()];
   }

@@ -20,12 +20,14 @@ export class TokenFileCredentials implements CredentialProvider {
   #readAt = Number.NEGATIVE_INFINITY;
   #pending?: Promise<Credentials>;
 
+  /** Reads `path` lazily, on the first `get`. */
   constructor(path: string, opts: TokenFileCredentialsOptions = {}) {
     this.#path = path;
     this.#refreshMs = opts.refreshMs ?? 60_000;
     this.#now = opts.now ?? Date.now;
   }
 
+  /** The token, re-read from the file when the cache is older than `refreshMs` or invalidated. */
   get(): Promise<Credentials> {
     if (this.#token !== undefined && this.#now() - this.#readAt < this.#refreshMs) {
       return Promise.resolve({ token: this.#token });
@@ -36,6 +38,7 @@ export class TokenFileCredentials implements CredentialProvider {
     return this.#pending;
   }
 
+  /** Forces a re-read on the next `get` (after a 401). */
   invalidate(): void {
     this.#readAt = Number.NEGATIVE_INFINITY;
   }

@@ -1,15 +1,20 @@
 /** One REST call as the resource clients describe it to the transport. */
 export interface RestRequest {
+  /** HTTP method. */
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Absolute API path, e.g. "/api/v1/namespaces/default/pods". */
   path: string;
+  /** Query parameters. */
   query?: URLSearchParams;
+  /** Request body (JSON or a patch document). */
   body?: string;
+  /** Content-Type of the body. */
   contentType?: string;
   /** Kubernetes verb for metrics: get, list, watch, create, update, patch, delete. */
   verb: string;
   /** Resource label for metrics, e.g. "pods". */
   resource: string;
+  /** Aborts the request (and a stream's body). */
   signal?: AbortSignal;
   /** Streams: no overall request timeout, the caller owns the body. */
   stream?: boolean;
@@ -20,6 +25,7 @@ export interface RestRequest {
  * rejects with a `KubeApiError` (HTTP answers) or an `Error` (network failures).
  */
 export interface RestTransport {
+  /** Sends one request; see the interface description for what resolves and what rejects. */
   send(req: RestRequest): Promise<Response>;
 }
 

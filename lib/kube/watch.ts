@@ -6,6 +6,7 @@ import type { KubeObject, WatchEvent, WatchEventType } from "./types.ts";
 
 /** A watch stream that sent nothing, not even a bookmark, for longer than allowed. */
 export class WatchStalledError extends Error {
+  /** Describes a watch of `path` silent for `ms`. */
   constructor(path: string, ms: number) {
     super(`Watch of ${path} stalled: nothing arrived for ${Math.round(ms / 1000)} s`);
     this.name = "WatchStalledError";

@@ -19,7 +19,9 @@ export interface WorkQueueHooks {
 export interface WorkQueueOptions<K> {
   /** Name for metrics and logs. */
   name?: string;
+  /** Limiter of `addRateLimited`; default client-go's controller limiter. */
   rateLimiter?: RateLimiter<K>;
+  /** Metrics callbacks. */
   hooks?: WorkQueueHooks;
 }
 
@@ -30,6 +32,7 @@ export interface WorkQueueOptions<K> {
  * adds back off per key.
  */
 export class WorkQueue<K = string> {
+  /** Name for metrics and logs. */
   readonly name: string;
   readonly #limiter: RateLimiter<K>;
   readonly #hooks: WorkQueueHooks;
@@ -49,6 +52,7 @@ export class WorkQueue<K = string> {
   #draining = false;
   #drained?: () => void;
 
+  /** Creates an empty queue. */
   constructor(opts: WorkQueueOptions<K> = {}) {
     this.name = opts.name ?? "queue";
     this.#limiter = opts.rateLimiter ?? defaultControllerRateLimiter<K>();
