@@ -63,9 +63,12 @@ export function isTarget(node: Node, rules: TargetRules): boolean {
 export function selectTargets(nodes: Iterable<Node>, rules: TargetRules): Node[] {
   const out: Node[] = [];
   for (const node of nodes) if (isTarget(node, rules)) out.push(node);
-  return out.sort((a, b) =>
-    joinedAt(b) - joinedAt(a) || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")
-  );
+  // Code-unit order for ties, the order the pacing engine uses, so it need not re-sort.
+  return out.sort((a, b) => {
+    const an = a.metadata?.name ?? "";
+    const bn = b.metadata?.name ?? "";
+    return joinedAt(b) - joinedAt(a) || (an < bn ? -1 : an > bn ? 1 : 0);
+  });
 }
 
 /** When the node was created, in ms since the epoch (0 when unknown). */
