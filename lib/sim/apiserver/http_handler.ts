@@ -20,6 +20,7 @@ import { isObject, type JsonObject } from "./json_util.ts";
 import type { OpenApiCache } from "./openapi.ts";
 import type { FaultOptions } from "./options.ts";
 import { apiVersionOf, type ResourceDef, resourceLabel } from "./resource_def.ts";
+import { decodeProtobufObject, PROTOBUF } from "./protobuf.ts";
 import { parseRoute } from "./route.ts";
 import {
   ApiError,
@@ -114,12 +115,19 @@ function patchType(contentType: string): PatchType {
 
 function bodyContentType(req: Request): string {
   const ct = req.headers.get("content-type") ?? "application/json";
-  if (ct.includes("protobuf") || ct.includes("cbor")) {
+  if (ct.includes("cbor") || (ct.includes("protobuf") && !ct.startsWith(PROTOBUF))) {
     throw unsupportedMediaType(
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF}`,
     );
   }
   return ct;
+}
+
+/** Decodes a create or update body: JSON, YAML, or Kubernetes protobuf for a few core kinds. */
+async function readObject(req: Request): Promise<unknown> {
+  const ct = bodyContentType(req);
+  if (ct.startsWith(PROTOBUF)) return decodeProtobufObject(new Uint8Array(await req.arrayBuffer()));
+  return decodeBody(await req.text(), ct);
 }
 
 function viewJson(def: ResourceDef, rec: { obj: JsonObject; json: string }): string {
@@ -229,10 +237,12 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
   }
 
   async function deleteOptions(req: Request, q: URLSearchParams): Promise<DeleteOptions> {
-    const text = await req.text();
+    const ct = bodyContentType(req);
+    // Typed clients may send DeleteOptions as protobuf; their options also come as query params.
+    const text = ct.startsWith(PROTOBUF) ? "" : await req.text();
     const opts: DeleteOptions = {};
     if (text.trim() !== "") {
-      const body = decodeBody(text, bodyContentType(req));
+      const body = decodeBody(text, ct);
       if (isObject(body)) {
         if (typeof body.propagationPolicy === "string") {
           opts.propagationPolicy = body.propagationPolicy;
@@ -362,13 +372,13 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       case "create": {
         if (name !== undefined || subresource) throw methodNotAllowed();
         if (def.namespaced && namespace === "") throw methodNotAllowed();
-        const body = decodeBody(await req.text(), bodyContentType(req));
+        const body = await readObject(req);
         const r = core.create(def, namespace, body, writeOptions(q));
         return single(def, r, out, q, 201, r.warnings);
       }
       case "update": {
         if (name === undefined) throw methodNotAllowed();
-        const body = decodeBody(await req.text(), bodyContentType(req));
+        const body = await readObject(req);
         const r = core.update(def, namespace, name, body, writeOptions(q), subresource);
         return single(def, r, out, q, r.created ? 201 : 200, r.warnings);
       }
