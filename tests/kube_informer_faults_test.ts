@@ -122,6 +122,14 @@ Deno.test("informer cache equals the server after 1,000 mutations under faults",
       a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
     await waitFor(() => same(cacheState(), serverState()), "the cache to equal the server");
 
+    const fresh = await watcher.resource<ConfigMap>(CONFIGMAPS, NS).listAll();
+    assert.ok(
+      same(
+        cacheState(),
+        new Map(fresh.items.map((o) => [objectKey(o), o.metadata!.resourceVersion!])),
+      ),
+      "the cache equals a fresh list",
+    );
     const expected = serverState();
     for (const key of touched) {
       assert.equal(
