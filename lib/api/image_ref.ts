@@ -18,23 +18,31 @@ export interface ImageReference {
 
 const DEFAULT_REGISTRY = "docker.io";
 
-/** Splits a reference into registry, repository, tag and digest, as the container runtime does. */
-export function parseImageReference(ref: string): ImageReference {
-  let rest = ref.trim();
-  if (rest.length === 0) throw new TypeError("Cannot parse image reference: it is empty");
+/**
+ * Splits `name[:tag][@digest]` as written, without normalising the name. A colon counts as a tag
+ * separator only after the last slash (`localhost:5000/app` has no tag).
+ */
+export function splitTagAndDigest(ref: string): { name: string; tag?: string; digest?: string } {
+  let name = ref.trim();
   let digest: string | undefined;
-  const at = rest.indexOf("@");
+  const at = name.indexOf("@");
   if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
+    digest = name.slice(at + 1);
+    name = name.slice(0, at);
   }
   let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
+  const colon = name.lastIndexOf(":");
+  if (colon > name.lastIndexOf("/")) {
+    tag = name.slice(colon + 1);
+    name = name.slice(0, colon);
   }
+  return { name, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** Splits a reference into registry, repository, tag and digest, as the container runtime does. */
+export function parseImageReference(ref: string): ImageReference {
+  if (ref.trim().length === 0) throw new TypeError("Cannot parse image reference: it is empty");
+  const { name: rest, tag, digest } = splitTagAndDigest(ref);
   const firstSlash = rest.indexOf("/");
   const first = firstSlash >= 0 ? rest.slice(0, firstSlash) : "";
   let registry = DEFAULT_REGISTRY;

@@ -14,7 +14,6 @@ import {
   parseDuration,
   parsePullPolicy,
   type PullPolicy,
-  setCondition,
   ValidationError,
 } from "../api/mod.ts";
 import {
@@ -23,12 +22,11 @@ import {
   PODS,
   type ReconcileResult,
   type ResourceClient,
-  writeStatus,
 } from "../kube/mod.ts";
 import { buildPullPod, CACHED_IMAGE_KEY } from "../podbuilder/mod.ts";
 import { type EffectivePolicy, finishStatus, planCachedImage } from "./cachedimage_plan.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
-import { FreshObjects, PendingDeletes } from "./fresh_status.ts";
+import { FreshStatusWriter, invalidSpecStatus, PendingDeletes } from "./fresh_status.ts";
 import {
   backoffFromPolicy,
   type BudgetConfig,
@@ -82,13 +80,14 @@ export function resolvePolicy(
 /** The CachedImage reconciler with its per-process memory of recent writes. */
 export class CachedImageReconciler {
   readonly #ctx: OperatorContext;
-  readonly #fresh = new FreshObjects<RawObject>();
+  readonly #status: FreshStatusWriter<CachedImageStatus>;
   readonly #deleting = new PendingDeletes();
   readonly #pods: ResourceClient<Pod>;
 
   constructor(ctx: OperatorContext) {
     this.#ctx = ctx;
     this.#pods = ctx.client.resource<Pod>(PODS, ctx.podNamespace);
+    this.#status = new FreshStatusWriter(ctx.client, CACHED_IMAGE);
   }
 
   /** The Pod informer dropped a Pod: it is no longer pending deletion. */
@@ -103,18 +102,30 @@ export class CachedImageReconciler {
     const cached = ctx.cachedImages.get(name);
     if (!cached || cached.metadata?.deletionTimestamp) {
       ctx.pacer.clearDemand(name);
-      this.#fresh.forget(name);
+      this.#status.forget(name);
       if (!cached) ctx.metrics.forgetCachedImage(name);
       return;
     }
-    const raw = this.#fresh.resolve(name, cached);
+    const raw = this.#status.resolve(name, cached);
     let ci: CachedImage;
     try {
       ci = parseCachedImage(raw);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       ctx.pacer.clearDemand(name);
-      await this.#writeInvalid(raw, e, signal);
+      await this.#status.write(
+        raw,
+        (prev) =>
+          invalidSpecStatus(
+            prev,
+            raw.metadata?.generation,
+            e.message,
+            new Date(ctx.now()),
+            "Degraded",
+          ),
+        signal,
+      );
+      ctx.events.event(raw, "Warning", "InvalidSpec", e.message);
       log.warn("Invalid CachedImage", { error: e.message });
       return;
     }
@@ -177,13 +188,7 @@ export class CachedImageReconciler {
 
     // 7. Status, written only when it changed.
     const status = finishStatus(plan, ci, effective, started, now);
-    const result = await writeStatus(
-      ctx.client.resource<RawObject & { status?: CachedImageStatus }>(CACHED_IMAGE_REF),
-      name,
-      () => status,
-      { current: raw as RawObject & { status?: CachedImageStatus }, maxAttempts: 1, signal },
-    );
-    if (result.written) this.#fresh.wrote(name, raw, result.object);
+    await this.#status.write(raw, () => status, signal);
 
     // Only now that the results are stored may their Pods go.
     for (const podName of plan.deletePods) {
@@ -218,37 +223,9 @@ export class CachedImageReconciler {
     const waits = [plan.requeueAfterMs, retryAfterMs].filter((v): v is number => v !== undefined);
     if (waits.length > 0) return { requeueAfter: Math.max(50, Math.min(...waits)) };
   }
-
-  async #writeInvalid(raw: RawObject, e: ValidationError, signal: AbortSignal): Promise<void> {
-    const ctx = this.#ctx;
-    const prev = (raw.status ?? {}) as CachedImageStatus;
-    const when = new Date(ctx.now());
-    const status: CachedImageStatus = {
-      ...prev,
-      observedGeneration: raw.metadata?.generation,
-      phase: "Degraded",
-      conditions: setCondition(prev.conditions, {
-        type: "Ready",
-        status: "False",
-        reason: "InvalidSpec",
-        message: e.message,
-        observedGeneration: raw.metadata?.generation,
-      }, when),
-    };
-    const result = await writeStatus(
-      ctx.client.resource<RawObject & { status?: CachedImageStatus }>(CACHED_IMAGE_REF),
-      raw.metadata!.name!,
-      () => status,
-      { current: raw as RawObject & { status?: CachedImageStatus }, maxAttempts: 1, signal },
-    );
-    if (result.written) ctx.events.event(raw, "Warning", "InvalidSpec", e.message);
-  }
 }
 
 /** Which CachedImage a pull Pod belongs to (full name from its annotation). */
 export function cachedImageOfPod(pod: Pod): string | undefined {
   return pod.metadata?.annotations?.[CACHED_IMAGE_KEY];
 }
-
-/** Resource reference of CachedImages. */
-export const CACHED_IMAGE_REF = CACHED_IMAGE;

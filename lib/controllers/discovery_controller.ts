@@ -29,9 +29,9 @@ import {
   sourceStatus,
   TokenCache,
 } from "../discovery/mod.ts";
-import { type ReconcileResult, writeStatus } from "../kube/mod.ts";
+import type { ReconcileResult } from "../kube/mod.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
-import { FreshObjects } from "./fresh_status.ts";
+import { FreshStatusWriter, invalidSpecStatus } from "./fresh_status.ts";
 import { readSecretData } from "./secrets.ts";
 
 /** Longest wait after a sync in which every source failed, before trying again. */
@@ -51,13 +51,14 @@ function failureRetryMs(intervalMs: number, count: number): number {
 /** The DiscoveryPolicy reconciler. */
 export class DiscoveryReconciler {
   readonly #ctx: OperatorContext;
-  readonly #fresh = new FreshObjects<RawObject>();
+  readonly #status: FreshStatusWriter<DiscoveryPolicyStatus>;
   readonly #tokens = new TokenCache();
   /** When each policy's last sync attempt failed completely, and how often in a row. */
   readonly #failures = new Map<string, { at: number; count: number }>();
 
   constructor(ctx: OperatorContext) {
     this.#ctx = ctx;
+    this.#status = new FreshStatusWriter(ctx.client, DISCOVERY_POLICY);
   }
 
   /** Reconciles one DiscoveryPolicy by name. */
@@ -66,12 +67,12 @@ export class DiscoveryReconciler {
     const log = ctx.log.with({ controller: "discoverypolicy", discoverypolicy: name });
     const cached = ctx.discoveryPolicies.get(name);
     if (!cached || cached.metadata?.deletionTimestamp) {
-      this.#fresh.forget(name);
+      this.#status.forget(name);
       this.#failures.delete(name);
       ctx.metrics.forgetDiscoveryPolicy(name);
       return;
     }
-    const raw = this.#fresh.resolve(name, cached);
+    const raw = this.#status.resolve(name, cached);
     const prev = (raw.status ?? {}) as DiscoveryPolicyStatus;
     const generation = raw.metadata?.generation;
     const now = ctx.now();
@@ -80,7 +81,11 @@ export class DiscoveryReconciler {
       dp = parseDiscoveryPolicy(raw);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      await this.#invalid(raw, prev, e.message, signal);
+      await this.#status.write(
+        raw,
+        (p) => invalidSpecStatus(p, generation, e.message, new Date(now)),
+        signal,
+      );
       return;
     }
     const problems = checkSpec(dp.spec);
@@ -88,7 +93,11 @@ export class DiscoveryReconciler {
       const message = problems.map((p) => `${p.source ?? "imageFilter"}: ${p.error.message}`).join(
         "; ",
       );
-      await this.#invalid(raw, prev, message, signal);
+      await this.#status.write(
+        raw,
+        (p) => invalidSpecStatus(p, generation, message, new Date(now)),
+        signal,
+      );
       log.warn("Invalid DiscoveryPolicy", { error: message });
       return;
     }
@@ -202,7 +211,7 @@ export class DiscoveryReconciler {
     };
     const lastSyncTime = allFailed ? prev.lastSyncTime : rfc3339(when);
     if (lastSyncTime) status.lastSyncTime = lastSyncTime;
-    await this.#write(raw, status, signal);
+    await this.#status.write(raw, () => status, signal);
     if (failed.length > 0) ctx.events.event(raw, "Warning", "SourceError", failureList);
     const changed = JSON.stringify(images) !== JSON.stringify(lastKnown);
     if (changed && !allFailed) {
@@ -230,35 +239,5 @@ export class DiscoveryReconciler {
   ): Promise<SecretData | undefined> {
     if (!name) return undefined;
     return await readSecretData(this.#ctx.client, this.#ctx.podNamespace, name, signal);
-  }
-
-  async #invalid(
-    raw: RawObject,
-    prev: DiscoveryPolicyStatus,
-    message: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const generation = raw.metadata?.generation;
-    await this.#write(raw, {
-      ...prev,
-      observedGeneration: generation,
-      conditions: setCondition(prev.conditions, {
-        type: "Ready",
-        status: "False",
-        reason: "InvalidSpec",
-        message,
-        observedGeneration: generation,
-      }, new Date(this.#ctx.now())),
-    }, signal);
-  }
-
-  async #write(raw: RawObject, status: DiscoveryPolicyStatus, signal: AbortSignal): Promise<void> {
-    const result = await writeStatus(
-      this.#ctx.client.resource<RawObject & { status?: DiscoveryPolicyStatus }>(DISCOVERY_POLICY),
-      raw.metadata!.name!,
-      () => status,
-      { current: raw as RawObject & { status?: DiscoveryPolicyStatus }, maxAttempts: 1, signal },
-    );
-    if (result.written) this.#fresh.wrote(raw.metadata!.name!, raw, result.object);
   }
 }

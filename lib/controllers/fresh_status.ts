@@ -6,7 +6,9 @@
  *
  * @module
  */
-import type { KubeObject } from "../kube/mod.ts";
+import { type Condition, type KindRef, setCondition } from "../api/mod.ts";
+import { type KubeClient, type KubeObject, writeStatus } from "../kube/mod.ts";
+import type { RawObject } from "./context.ts";
 
 interface Written<T> {
   /** resourceVersion of the object the write replaced. */
@@ -68,4 +70,68 @@ export class PendingDeletes {
   gone(key: string): void {
     this.#until.delete(key);
   }
+}
+
+/**
+ * Status writes of one kind through the `/status` subresource, remembering each written object
+ * until the cache catches up (see {@linkcode FreshObjects}).
+ */
+export class FreshStatusWriter<S> {
+  readonly #fresh = new FreshObjects<RawObject>();
+  readonly #client: KubeClient;
+  readonly #kind: KindRef;
+
+  constructor(client: KubeClient, kind: KindRef) {
+    this.#client = client;
+    this.#kind = kind;
+  }
+
+  /** The freshest known version of a cached object. */
+  resolve(name: string, cached: RawObject): RawObject {
+    return this.#fresh.resolve(name, cached);
+  }
+
+  /** The object is gone. */
+  forget(name: string): void {
+    this.#fresh.forget(name);
+  }
+
+  /**
+   * Writes the status `compute` derives from the current one; nothing is sent when it is
+   * unchanged. With `retryConflicts` a 409 re-reads and computes again; without, it is thrown so
+   * the reconcile starts over from fresh state.
+   */
+  async write(
+    raw: RawObject,
+    compute: (prev: S) => S,
+    signal: AbortSignal,
+    retryConflicts = false,
+  ): Promise<void> {
+    type WithStatus = RawObject & { status?: S };
+    const result = await writeStatus(
+      this.#client.resource<WithStatus>(this.#kind),
+      raw.metadata!.name!,
+      (current) => compute((current.status ?? {}) as S),
+      { current: raw as WithStatus, maxAttempts: retryConflicts ? 5 : 1, signal },
+    );
+    if (result.written) this.#fresh.wrote(raw.metadata!.name!, raw, result.object);
+  }
+}
+
+/** A status marking the spec invalid: Ready False with reason InvalidSpec and the message. */
+export function invalidSpecStatus<
+  S extends { observedGeneration?: number; conditions?: Condition[]; phase?: string },
+>(prev: S, generation: number | undefined, message: string, now: Date, phase?: string): S {
+  return {
+    ...prev,
+    observedGeneration: generation,
+    ...(phase ? { phase } : {}),
+    conditions: setCondition(prev.conditions, {
+      type: "Ready",
+      status: "False",
+      reason: "InvalidSpec",
+      message,
+      observedGeneration: generation,
+    }, now),
+  };
 }

@@ -18,9 +18,9 @@ import {
   setCondition,
   ValidationError,
 } from "../api/mod.ts";
-import { isAlreadyExists, isNotFound, type ReconcileResult, writeStatus } from "../kube/mod.ts";
+import { isAlreadyExists, isNotFound, type ReconcileResult } from "../kube/mod.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
-import { FreshObjects } from "./fresh_status.ts";
+import { FreshStatusWriter, invalidSpecStatus } from "./fresh_status.ts";
 import { childObject, desiredChildren, diffChildren, IMAGESET_LABEL } from "./imageset_plan.ts";
 
 /** Index of the CachedImage informer: children by set name. */
@@ -95,10 +95,11 @@ function discoveryView(ctx: OperatorContext, set: CachedImageSet): DiscoveryView
 /** The CachedImageSet reconciler. */
 export class ImageSetReconciler {
   readonly #ctx: OperatorContext;
-  readonly #fresh = new FreshObjects<RawObject>();
+  readonly #status: FreshStatusWriter<CachedImageSetStatus>;
 
   constructor(ctx: OperatorContext) {
     this.#ctx = ctx;
+    this.#status = new FreshStatusWriter(ctx.client, CACHED_IMAGE_SET);
   }
 
   /** Reconciles one CachedImageSet by name. */
@@ -108,27 +109,28 @@ export class ImageSetReconciler {
     const cached = ctx.cachedImageSets.get(name);
     if (!cached || cached.metadata?.deletionTimestamp) {
       // Children go with their owner through garbage collection.
-      this.#fresh.forget(name);
+      this.#status.forget(name);
       return;
     }
-    const raw = this.#fresh.resolve(name, cached);
+    const raw = this.#status.resolve(name, cached);
     let set: CachedImageSet;
     try {
       set = parseCachedImageSet(raw);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      await this.#write(raw, (prev) => ({
-        ...prev,
-        observedGeneration: raw.metadata?.generation,
-        phase: "Degraded",
-        conditions: setCondition(prev.conditions, {
-          type: "Ready",
-          status: "False",
-          reason: "InvalidSpec",
-          message: e.message,
-          observedGeneration: raw.metadata?.generation,
-        }, new Date(ctx.now())),
-      }), signal);
+      await this.#status.write(
+        raw,
+        (prev) =>
+          invalidSpecStatus(
+            prev,
+            raw.metadata?.generation,
+            e.message,
+            new Date(ctx.now()),
+            "Degraded",
+          ),
+        signal,
+        true,
+      );
       log.warn("Invalid CachedImageSet", { error: e.message });
       return;
     }
@@ -209,74 +211,65 @@ export class ImageSetReconciler {
     const managed = kept.size;
     const ready = phases.filter((p) => p === "Ready").length;
     const failing = phases.filter((p) => p === "Degraded").length;
-    await this.#write(raw, (prev) => {
-      const when = new Date(ctx.now());
-      const generation = set.metadata.generation;
-      let readyCond: Omit<Condition, "lastTransitionTime">;
-      let phase: CachedImageSetStatus["phase"];
-      if (failing > 0) {
-        phase = "Degraded";
-        readyCond = {
-          type: "Ready",
-          status: "False",
-          reason: "Degraded",
-          message: `${ready}/${managed} images cached, failing: ${failing}`,
-        };
-      } else if (managed > 0 && ready === managed) {
-        phase = "Ready";
-        readyCond = {
-          type: "Ready",
-          status: "True",
-          reason: "Ready",
-          message: `All ${managed} images are cached`,
-        };
-      } else {
-        phase = "Pending";
-        readyCond = {
-          type: "Ready",
-          status: "False",
-          reason: discovery.condition && discovery.condition.status !== "True" && managed === 0
-            ? discovery.condition.reason
-            : "Progressing",
-          message: managed === 0 && discovery.condition?.status !== "True" && discovery.condition
-            ? discovery.condition.message
-            : `${ready}/${managed} images cached`,
-        };
-      }
-      let conditions = setCondition(prev.conditions, {
-        ...readyCond,
-        observedGeneration: generation,
-      }, when);
-      if (discovery.condition) {
-        conditions = setCondition(conditions, {
-          ...discovery.condition,
+    await this.#status.write(
+      raw,
+      (prev) => {
+        const when = new Date(ctx.now());
+        const generation = set.metadata.generation;
+        let readyCond: Omit<Condition, "lastTransitionTime">;
+        let phase: CachedImageSetStatus["phase"];
+        if (failing > 0) {
+          phase = "Degraded";
+          readyCond = {
+            type: "Ready",
+            status: "False",
+            reason: "Degraded",
+            message: `${ready}/${managed} images cached, failing: ${failing}`,
+          };
+        } else if (managed > 0 && ready === managed) {
+          phase = "Ready";
+          readyCond = {
+            type: "Ready",
+            status: "True",
+            reason: "Ready",
+            message: `All ${managed} images are cached`,
+          };
+        } else {
+          phase = "Pending";
+          readyCond = {
+            type: "Ready",
+            status: "False",
+            reason: discovery.condition && discovery.condition.status !== "True" && managed === 0
+              ? discovery.condition.reason
+              : "Progressing",
+            message: managed === 0 && discovery.condition?.status !== "True" && discovery.condition
+              ? discovery.condition.message
+              : `${ready}/${managed} images cached`,
+          };
+        }
+        let conditions = setCondition(prev.conditions, {
+          ...readyCond,
           observedGeneration: generation,
         }, when);
-      } else {
-        conditions = conditions.filter((c) => c.type !== "Discovery");
-      }
-      return {
-        observedGeneration: generation,
-        phase,
-        imagesManaged: managed,
-        imagesReady: ready,
-        conditions,
-      };
-    }, signal);
-  }
-
-  async #write(
-    raw: RawObject,
-    compute: (prev: CachedImageSetStatus) => CachedImageSetStatus,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const result = await writeStatus(
-      this.#ctx.client.resource<RawObject & { status?: CachedImageSetStatus }>(CACHED_IMAGE_SET),
-      raw.metadata!.name!,
-      (current) => compute((current.status ?? {}) as CachedImageSetStatus),
-      { current: raw as RawObject & { status?: CachedImageSetStatus }, signal },
+        if (discovery.condition) {
+          conditions = setCondition(conditions, {
+            ...discovery.condition,
+            observedGeneration: generation,
+          }, when);
+        } else {
+          conditions = conditions.filter((c) => c.type !== "Discovery");
+        }
+        return {
+          observedGeneration: generation,
+          phase,
+          imagesManaged: managed,
+          imagesReady: ready,
+          conditions,
+        };
+      },
+      signal,
+      true,
     );
-    if (result.written) this.#fresh.wrote(raw.metadata!.name!, raw, result.object);
   }
 }
 

@@ -15,6 +15,7 @@ import {
   canonicalReference,
   type DiscoveredImage,
   type ImageEntry,
+  splitTagAndDigest,
 } from "../api/mod.ts";
 import { deepEqual } from "../kube/mod.ts";
 import type { RawObject } from "./context.ts";
@@ -38,23 +39,11 @@ export interface DesiredChild {
 
 /** Splits a reported reference into `image`, `tag` and `digest`, keeping it as written. */
 export function splitReference(ref: string): ImageEntry {
-  let rest = ref.trim();
-  let digest: string | undefined;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
+  const { name, tag, digest } = splitTagAndDigest(ref);
   // A digest pins the content; a tag beside it would be ignored by the runtime anyway, and the
   // API does not allow both.
-  if (digest) return { image: rest, digest };
-  return tag ? { image: rest, tag } : { image: rest };
+  if (digest) return { image: name, digest };
+  return tag ? { image: name, tag } : { image: name };
 }
 
 /**
