@@ -25,7 +25,7 @@ import {
 } from "../kube/mod.ts";
 import { buildPullPod, CACHED_IMAGE_KEY } from "../podbuilder/mod.ts";
 import { type EffectivePolicy, finishStatus, planCachedImage } from "./cachedimage_plan.ts";
-import type { OperatorContext, RawObject } from "./context.ts";
+import type { OperatorContext } from "./context.ts";
 import { FreshStatusWriter, invalidSpecStatus, PendingDeletes } from "./fresh_status.ts";
 import {
   backoffFromPolicy,

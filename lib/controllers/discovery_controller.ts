@@ -30,7 +30,7 @@ import {
   TokenCache,
 } from "../discovery/mod.ts";
 import type { ReconcileResult } from "../kube/mod.ts";
-import type { OperatorContext, RawObject } from "./context.ts";
+import type { OperatorContext } from "./context.ts";
 import { FreshStatusWriter, invalidSpecStatus } from "./fresh_status.ts";
 import { readSecretData } from "./secrets.ts";
 
