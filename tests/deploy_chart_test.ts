@@ -22,58 +22,12 @@ import {
   parseManifests,
   unknownKinds,
 } from "./deploy_checks.ts";
+import { CHARTS, findHelm, type Helm, withCharts } from "./deploy_helm.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const CHARTS = `${ROOT}deploy/charts`;
 /** Kubernetes version to render for; the binary's built-in default may predate our kubeVersion. */
 const KUBE_VERSION = "1.32.0";
 const PULL_POD_LABELS = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
-
-function isExecutable(path: string): boolean {
-  try {
-    const st = Deno.statSync(path);
-    return st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-/** The helm binary, or why there is none. */
-function findHelm(): { helm: string } | { skip: string } {
-  for (const name of ["TEST_ASSET_HELM", "DROP_HELM"]) {
-    const path = Deno.env.get(name);
-    if (!path) continue;
-    return isExecutable(path)
-      ? { helm: path }
-      : { skip: `${name}=${path} is not an executable file` };
-  }
-  const home = Deno.env.get("HOME");
-  const root = Deno.env.get("DROP_ASSETS_DIR") ?? (home ? `${home}/.cache/drop/assets` : undefined);
-  if (root) {
-    let versions: string[] = [];
-    try {
-      versions = [...Deno.readDirSync(`${root}/helm`)].map((e) => e.name);
-    } catch {
-      // No build cache.
-    }
-    const key = (v: string) => v.split(/[.-]/).slice(0, 3).map(Number);
-    versions.sort((a, b) => {
-      const [ka, kb] = [key(a), key(b)];
-      for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return kb[i] - ka[i];
-      return 0;
-    });
-    for (const v of versions) {
-      if (isExecutable(`${root}/helm/${v}/helm`)) return { helm: `${root}/helm/${v}/helm` };
-    }
-  }
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir && isExecutable(`${dir}/helm`)) return { helm: `${dir}/helm` };
-  }
-  return {
-    skip: "no helm: TEST_ASSET_HELM and DROP_HELM are unset, the build cache has none " +
-      "(run .ci/build_control_plane.sh) and none is on PATH",
-  };
-}
 
 const found = findHelm();
 if ("skip" in found) {
@@ -83,59 +37,14 @@ if ("skip" in found) {
   console.log(`skipping helm chart tests: ${found.skip}`);
 }
 
-interface HelmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * A scratch copy of both charts with the drop chart's dependency built, and helm with its own
- * cache and config, so the tests leave the tree and the user's helm setup untouched.
- */
-async function withCharts<T>(
-  fn: (helm: (args: string[]) => Promise<HelmResult>, dir: string) => Promise<T>,
-) {
+/** {@linkcode withCharts} with the helm found above. */
+function charts<T>(fn: (helm: Helm, dir: string) => Promise<T>): Promise<T> {
   if ("skip" in found) throw new Error(found.skip);
-  const dir = await Deno.makeTempDir({ prefix: "drop-charts-" });
-  try {
-    for (const chart of ["drop", "drop-crds"]) {
-      await copyDir(
-        `${CHARTS}/${chart}`,
-        `${dir}/${chart}`,
-        (name) => name !== "charts" && name !== "Chart.lock",
-      );
-    }
-    const env = {
-      HELM_CACHE_HOME: `${dir}/.helm/cache`,
-      HELM_CONFIG_HOME: `${dir}/.helm/config`,
-      HELM_DATA_HOME: `${dir}/.helm/data`,
-    };
-    const helm = async (args: string[]): Promise<HelmResult> => {
-      const out = await new Deno.Command(found.helm, { args, env, cwd: dir, stdin: "null" })
-        .output();
-      const dec = new TextDecoder();
-      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-    };
-    const dep = await helm(["dependency", "build", "--skip-refresh", `${dir}/drop`]);
-    assert.equal(dep.code, 0, `helm dependency build failed: ${dep.stderr}`);
-    return await fn(helm, dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function copyDir(from: string, to: string, keep: (name: string) => boolean): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    if (!keep(e.name)) continue;
-    if (e.isDirectory) await copyDir(`${from}/${e.name}`, `${to}/${e.name}`, () => true);
-    else await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
-  }
+  return withCharts(found.helm, fn);
 }
 
 async function render(
-  helm: (args: string[]) => Promise<HelmResult>,
+  helm: Helm,
   dir: string,
   chart: string,
   namespace: string,
@@ -266,7 +175,7 @@ Deno.test({
   name: "charts: helm lint passes for both charts, with default and Quickstart values",
   ignore: "skip" in found,
   async fn() {
-    await withCharts(async (helm, dir) => {
+    await charts(async (helm, dir) => {
       for (
         const args of [
           ["lint", "--strict", `${dir}/drop-crds`],
@@ -291,7 +200,7 @@ Deno.test({
   name: "charts: drop with default values installs CRDs and a least-privilege operator",
   ignore: "skip" in found,
   async fn() {
-    await withCharts(async (helm, dir) => {
+    await charts(async (helm, dir) => {
       const objects = await render(helm, dir, "drop", "drop-system");
       assertOperatorRender(objects, { namespace: "drop-system", podNamespace: "drop-system" });
       await assertCrdsEqualGenerated(objects);
@@ -308,7 +217,7 @@ Deno.test({
     "charts: drop as the Quickstart installs it (crds.install=false) follows the release namespace",
   ignore: "skip" in found,
   async fn() {
-    await withCharts(async (helm, dir) => {
+    await charts(async (helm, dir) => {
       const objects = await render(helm, dir, "drop", "ci-cache", [
         "crds.install=false",
         "serviceMonitor.enabled=true",
@@ -335,7 +244,7 @@ Deno.test({
   name: "charts: values reach the Deployment; podNamespace moves the Role, not the release",
   ignore: "skip" in found,
   async fn() {
-    await withCharts(async (helm, dir) => {
+    await charts(async (helm, dir) => {
       const objects = await render(helm, dir, "drop", "drop-system", [
         "crds.install=false",
         "podNamespace=pull-pods",
@@ -404,7 +313,7 @@ Deno.test({
   name: "charts: contradictory values are refused at render time",
   ignore: "skip" in found,
   async fn() {
-    await withCharts(async (helm, dir) => {
+    await charts(async (helm, dir) => {
       const cases: [string[], RegExp][] = [
         [["replicaCount=2", "leaderElection.enabled=false"], /needs leaderElection\.enabled/],
         [["metrics.enabled=false", "serviceMonitor.enabled=true"], /needs metrics\.enabled/],
@@ -434,7 +343,7 @@ Deno.test({
   name: "charts: drop-crds renders exactly the generated CRDs",
   ignore: "skip" in found,
   async fn() {
-    await withCharts(async (helm, dir) => {
+    await charts(async (helm, dir) => {
       const objects = await render(helm, dir, "drop-crds", "default");
       assert.deepEqual(unknownKinds(objects), []);
       assert.equal(objects.length, ofKind(objects, "CustomResourceDefinition").length);
