@@ -204,12 +204,15 @@ export async function runOperator(opts: RunOptions, signal?: AbortSignal): Promi
       Deno.removeSignalListener("SIGINT", int);
     };
   });
-  const why = await stopped;
-  log.info("Shutting down", { signal: why });
+  const lost = operator.done.then(() => "leadership lost", (e) => `failed: ${e}`);
+  const why = await Promise.race([stopped, lost]);
+  log.info("Shutting down", { reason: why });
   await operator.stop();
   await probes.shutdown();
   client.close();
   stoppedCleanup();
   log.info("Stopped");
-  return 0;
+  // Losing the lease (or a controller failure) is not a clean stop: exit non-zero so the
+  // Deployment restarts the process as a fresh candidate.
+  return why === "SIGTERM" || why === "SIGINT" || why === "abort" ? 0 : 1;
 }

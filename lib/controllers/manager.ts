@@ -70,6 +70,11 @@ export interface Operator {
   leading(): boolean;
   /** Stops taking work, drains the workers, releases the lease. */
   stop(): Promise<void>;
+  /**
+   * Settles when the controllers stop on their own: with leader election, when leadership was
+   * lost. The process should then exit (and be restarted), as controller-runtime managers do.
+   */
+  done: Promise<void>;
   context: OperatorContext;
 }
 
@@ -298,6 +303,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     synced,
     leading: () => isLeading,
     context: ctx,
+    done: work,
     async stop() {
       stop.abort();
       await work.catch(() => {});
