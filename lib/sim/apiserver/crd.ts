@@ -245,6 +245,7 @@ export function crdResourceDef(): ResourceDef {
     allowUnconditionalUpdate: true,
     nameRule: "subdomain",
     strategicMerge: true,
+    returnDeletedObject: false,
     description:
       "CustomResourceDefinition represents a resource that should be exposed on the API server.",
   };
@@ -376,6 +377,7 @@ export function defsFromCrd(crd: JsonObject): ResourceDef[] {
       nameRule: "subdomain",
       schema: obj(v.schema).openAPIV3Schema as SchemaNode | undefined,
       strategicMerge: false,
+      returnDeletedObject: true,
       description: typeof obj(obj(v.schema).openAPIV3Schema).description === "string"
         ? String(obj(obj(v.schema).openAPIV3Schema).description)
         : undefined,

@@ -28,6 +28,7 @@ import {
   internalError,
   methodNotAllowed,
   pathNotFound,
+  success,
   unauthorized,
   unsupportedMediaType,
 } from "./status.ts";
@@ -399,6 +400,12 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       case "delete": {
         if (subresource) throw methodNotAllowed();
         const r = core.delete(def, namespace, name!, await deleteOptions(req, q));
+        if (r.deleted && !def.returnDeletedObject) {
+          const uid = String((r.obj.metadata as JsonObject)?.uid ?? "");
+          return jsonText(
+            JSON.stringify(success({ group: def.group, plural: def.plural }, name!, uid)),
+          );
+        }
         return single(def, r, out, q);
       }
       case "deletecollection": {

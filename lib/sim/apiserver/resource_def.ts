@@ -79,6 +79,8 @@ export interface ResourceDef {
   toView?(stored: JsonObject): JsonObject;
   /** Converts a request object of this version to storage form; absent when identical. */
   fromView?(obj: JsonObject): JsonObject;
+  /** An immediate DELETE answers the deleted object; otherwise a Success Status (kube's ReturnDeletedObject). */
+  returnDeletedObject: boolean;
   /** Whether strategic merge patch is accepted (built-ins only). */
   strategicMerge: boolean;
   /** Map of list-field name to merge keys, for server-side apply of built-ins. */

@@ -100,6 +100,23 @@ Deno.test("errors are Status bodies with kube's reasons and messages", async () 
     assert.equal(bad.status, 415);
     const method = await call(s, "POST", "/api/v1/namespaces/default/configmaps/a", cm("a"));
     assert.equal(method.json.reason, "MethodNotAllowed");
+    const deleted = await call(s, "DELETE", "/api/v1/namespaces/default/configmaps/a");
+    assert.deepEqual([
+      deleted.status,
+      deleted.json.kind,
+      deleted.json.status,
+      (deleted.json.details as Json).name,
+    ], [200, "Status", "Success", "a"]);
+    await call(s, "POST", "/api/v1/namespaces/default/pods", {
+      metadata: { name: "p" },
+      spec: { containers: [{ name: "c", image: "x" }] },
+    });
+    const podDeleted = await call(s, "DELETE", "/api/v1/namespaces/default/pods/p");
+    assert.deepEqual(
+      [podDeleted.status, podDeleted.json.kind],
+      [200, "Pod"],
+      "pods answer the deleted object",
+    );
     const badSel = await call(s, "GET", "/api/v1/pods?fieldSelector=spec.bogus%3Dx");
     assert.deepEqual([badSel.status, badSel.json.message], [
       400,

@@ -192,16 +192,9 @@ export function timeout(message: string): ApiError {
   return new ApiError(failure(504, "Timeout", message));
 }
 
-/** A Success Status, as some deletes answer. */
-export function success(t: ErrorTarget, name: string, uid?: string): StatusBody {
+/** A Success Status, as immediate deletes of most built-ins answer (no code, like kube). */
+export function success(t: ErrorTarget, name: string, uid?: string): Omit<StatusBody, "code"> {
   const d = details(t, name) ?? {};
   if (uid) d.uid = uid;
-  return {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Success",
-    details: d,
-    code: 200,
-  };
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: d };
 }
