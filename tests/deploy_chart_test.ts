@@ -162,6 +162,30 @@ Deno.test("charts: versions follow the operator and the CRD copies are the gener
   }
 });
 
+/** Keys of values.yaml as documented: nested maps flattened, except the ones passed through whole. */
+function valueKeys(values: Record<string, unknown>, prefix = ""): string[] {
+  const whole = new Set(["resources", "podSecurityContext", "securityContext"]);
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    const nested = v !== null && typeof v === "object" && !Array.isArray(v) &&
+      Object.keys(v).length > 0 && !whole.has(key);
+    if (nested) out.push(...valueKeys(v as Record<string, unknown>, key));
+    else out.push(key);
+  }
+  return out;
+}
+
+Deno.test("charts: the drop chart's README documents every value, and only those", async () => {
+  const values = parse(await Deno.readTextFile(`${CHARTS}/drop/values.yaml`));
+  const readme = await Deno.readTextFile(`${CHARTS}/drop/README.md`);
+  const documented = [...readme.matchAll(/^\| `([^`]+)` *\|/gm)].map((m) => m[1]);
+  assert.deepEqual(documented, valueKeys(values));
+  // The schema knows every top-level value, so a typo in --set is caught by helm lint.
+  const schema = JSON.parse(await Deno.readTextFile(`${CHARTS}/drop/values.schema.json`));
+  assert.deepEqual(Object.keys(schema.properties).sort(), Object.keys(values).sort());
+});
+
 Deno.test("charts: the Grafana dashboard queries only metrics the operator emits", async () => {
   const dashboard = JSON.parse(await Deno.readTextFile(`${CHARTS}/drop/dashboards/drop.json`));
   assert.deepEqual(dashboardProblems(dashboard), []);
