@@ -514,3 +514,31 @@ Deno.test("events written through events.k8s.io are read through core/v1 and bac
     /eventTime: Required value/,
   );
 });
+
+Deno.test("namespaced custom resources and served versions with conversion None", () => {
+  const core = newCore();
+  const crd = widgetCrd("Namespaced");
+  const versions = (crd.spec as JsonObject).versions as JsonObject[];
+  versions.push({ ...structuredClone(versions[0]), name: "v2", storage: false });
+  core.registerCrd(crd);
+  const v1 = defOf(core, "example.com", "v1", "widgets");
+  const v2 = defOf(core, "example.com", "v2", "widgets");
+  assert.equal(v1.namespaced, true);
+  rejects(
+    () => core.create(v2, "missing", { metadata: { name: "w" }, spec: { size: 1 } }, {}),
+    404,
+    "NotFound",
+    'namespaces "missing" not found',
+  );
+  const made = core.create(v2, "default", {
+    apiVersion: "example.com/v2",
+    kind: "Widget",
+    metadata: { name: "w" },
+    spec: { size: 1 },
+  }, {});
+  assert.equal(made.obj.apiVersion, "example.com/v1", "stored in the storage version");
+  const viaV1 = core.get(v1, "default", "w").obj;
+  assert.equal((viaV1.spec as JsonObject).size, 1);
+  assert.equal(v2.toView?.(viaV1).apiVersion, "example.com/v2", "served as v2 through v2");
+  assert.deepEqual(core.list(v1, "", {}).items.map((r) => r.key), ["default/w"]);
+});
