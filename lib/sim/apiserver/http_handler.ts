@@ -340,6 +340,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
         fieldSelector,
         resourceVersion: q.get("resourceVersion"),
         allowBookmarks: flag(q.get("allowWatchBookmarks")),
+        sendInitialEvents: flag(q.get("sendInitialEvents")),
         timeoutSeconds: intParam(q, "timeoutSeconds"),
         format,
         gone: decision.watchGone,

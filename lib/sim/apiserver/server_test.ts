@@ -194,6 +194,28 @@ Deno.test("watch from a version older than the window answers 410 Expired", asyn
   }, { watchWindow: 3 });
 });
 
+Deno.test("sendInitialEvents streams the current state, then a marked bookmark", async () => {
+  await withServer(async (s) => {
+    await call(s, "POST", "/api/v1/namespaces/default/configmaps", cm("a"));
+    const w = new WatchReader(
+      await fetch(
+        `${s.url}/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+      ),
+    );
+    try {
+      const first = await w.next();
+      assert.deepEqual([first?.type, first && name(first)], ["ADDED", "a"]);
+      const end = await w.next();
+      assert.equal(end?.type, "BOOKMARK");
+      assert.deepEqual((end?.object.metadata as Json).annotations, {
+        "k8s.io/initial-events-end": "true",
+      });
+    } finally {
+      await w.cancel();
+    }
+  });
+});
+
 Deno.test("bookmarks: periodic, and at the end of timeoutSeconds", async () => {
   await withServer(async (s) => {
     const w = new WatchReader(

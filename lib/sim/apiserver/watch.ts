@@ -30,6 +30,8 @@ export interface WatchRequest {
   fieldSelector?: string | null;
   resourceVersion?: string | null;
   allowBookmarks: boolean;
+  /** Streaming list: current state first, then a bookmark marked `k8s.io/initial-events-end`. */
+  sendInitialEvents?: boolean;
   timeoutSeconds?: number;
   format: WatchFormat;
   /** Faults decided for this request. */
@@ -150,15 +152,16 @@ class Watcher implements WatchTarget {
     this.#send(encoder.encode(JSON.stringify({ type: "ERROR", object: status }) + "\n"));
   }
 
-  bookmark(rv: number): void {
+  bookmark(rv: number, initialEventsEnd = false): void {
     if (!this.bookmarks || this.#closed) return;
     this.lastBookmark = Date.now();
     const def = this.req.def;
-    const obj = {
-      kind: def.kind,
-      apiVersion: apiVersionOf(def),
-      metadata: { resourceVersion: String(rv), creationTimestamp: null },
+    const metadata: Record<string, unknown> = {
+      resourceVersion: String(rv),
+      creationTimestamp: null,
     };
+    if (initialEventsEnd) metadata.annotations = { "k8s.io/initial-events-end": "true" };
+    const obj = { kind: def.kind, apiVersion: apiVersionOf(def), metadata };
     this.#send(encoder.encode(JSON.stringify({ type: "BOOKMARK", object: obj }) + "\n"));
   }
 
@@ -269,7 +272,10 @@ export class WatchManager {
           w.close();
           return;
         }
-        if (rvText === "" || rvText === "0") {
+        if (req.sendInitialEvents) {
+          this.#sendInitial(w, bucket, sel);
+          w.bookmark(this.#store.rv, true);
+        } else if (rvText === "" || rvText === "0") {
           this.#sendInitial(w, bucket, sel);
         } else {
           const events = bucket.log.since(Number(rvText));
