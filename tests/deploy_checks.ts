@@ -9,6 +9,7 @@
  * @module
  */
 import { parseAllDocuments } from "yaml";
+import { restrictedViolations as podRestrictedViolations } from "../lib/podbuilder/mod.ts";
 import type { Container, PodSpec } from "kubernetes-types/core/v1.d.ts";
 import type { Deployment } from "kubernetes-types/apps/v1.d.ts";
 import type { PolicyRule, RoleRef, Subject } from "kubernetes-types/rbac/v1.d.ts";
@@ -72,94 +73,11 @@ export function ofKind<T = Manifest>(objects: Manifest[], kind: string): (Manife
 // ---------------------------------------------------------------------------------------------
 // Pod Security
 
-const SAFE_SYSCTLS = new Set([
-  "kernel.shm_rmid_forced",
-  "net.ipv4.ip_local_port_range",
-  "net.ipv4.ip_unprivileged_port_start",
-  "net.ipv4.tcp_syncookies",
-  "net.ipv4.ping_group_range",
-  "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.tcp_keepalive_time",
-  "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",
-  "net.ipv4.tcp_keepalive_probes",
-]);
-const RESTRICTED_VOLUME_TYPES = new Set([
-  "configMap",
-  "csi",
-  "downwardAPI",
-  "emptyDir",
-  "ephemeral",
-  "persistentVolumeClaim",
-  "projected",
-  "secret",
-]);
-const SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t"]);
-
-/**
- * Every way a Pod spec breaks the `restricted` Pod Security Standard (baseline included), plus our
- * own rule that the root filesystem is read-only. Mirrors the checks of the Pod Security admission
- * controller.
- */
+/** Every way a Pod spec breaks the `restricted` profile or our read-only root rule. */
 export function restrictedViolations(spec: PodSpec): string[] {
-  const out: string[] = [];
-  const psc = spec.securityContext ?? {};
-  const containers: { kind: string; c: Container }[] = [
-    ...(spec.initContainers ?? []).map((c) => ({ kind: "initContainer", c })),
-    ...spec.containers.map((c) => ({ kind: "container", c })),
-  ];
-  if (spec.hostNetwork || spec.hostPID || spec.hostIPC) out.push("host namespaces are shared");
-  if (psc.windowsOptions?.hostProcess) out.push("pod is a Windows HostProcess pod");
-  for (const v of spec.volumes ?? []) {
-    for (const t of Object.keys(v).filter((k) => k !== "name")) {
-      if (!RESTRICTED_VOLUME_TYPES.has(t)) out.push(`volume ${v.name} has type ${t}`);
-    }
-  }
-  const seLinuxOk = (o?: { type?: string; user?: string; role?: string }) =>
-    !o || (SELINUX_TYPES.has(o.type ?? "") && !o.user && !o.role);
-  if (!seLinuxOk(psc.seLinuxOptions)) out.push("pod seLinuxOptions not allowed");
-  if (psc.appArmorProfile?.type === "Unconfined") out.push("pod appArmorProfile is Unconfined");
-  for (const s of psc.sysctls ?? []) {
-    if (!SAFE_SYSCTLS.has(s.name)) out.push(`unsafe sysctl ${s.name}`);
-  }
-  if (psc.runAsUser === 0) out.push("pod runAsUser is 0");
-  const podSeccomp = psc.seccompProfile?.type;
-  if (podSeccomp === "Unconfined") out.push("pod seccompProfile is Unconfined");
-  const podSeccompOk = podSeccomp === "RuntimeDefault" || podSeccomp === "Localhost";
-
-  for (const { kind, c } of containers) {
-    const sc = c.securityContext ?? {};
-    const who = `${kind} ${c.name}`;
-    if (sc.privileged) out.push(`${who} is privileged`);
-    if ((c.ports ?? []).some((p) => p.hostPort)) out.push(`${who} uses a host port`);
-    if (!seLinuxOk(sc.seLinuxOptions)) out.push(`${who} seLinuxOptions not allowed`);
-    if (sc.procMount && sc.procMount !== "Default") out.push(`${who} procMount is ${sc.procMount}`);
-    if (sc.appArmorProfile?.type === "Unconfined") out.push(`${who} appArmorProfile is Unconfined`);
-    for (const cap of sc.capabilities?.add ?? []) {
-      if (cap !== "NET_BIND_SERVICE") out.push(`${who} adds capability ${cap}`);
-    }
-    if (!(sc.capabilities?.drop ?? []).includes("ALL")) out.push(`${who} does not drop ALL`);
-    if (sc.allowPrivilegeEscalation !== false) {
-      out.push(`${who} does not set allowPrivilegeEscalation=false`);
-    }
-    if (sc.runAsNonRoot === false || (sc.runAsNonRoot !== true && psc.runAsNonRoot !== true)) {
-      out.push(`${who} may run as root (runAsNonRoot is not true)`);
-    }
-    if (sc.runAsUser === 0) out.push(`${who} runAsUser is 0`);
-    const type = sc.seccompProfile?.type;
-    if (type === "Unconfined") out.push(`${who} seccompProfile is Unconfined`);
-    else if (!podSeccompOk && type !== "RuntimeDefault" && type !== "Localhost") {
-      out.push(`${who} has no RuntimeDefault or Localhost seccompProfile`);
-    }
-    if (sc.readOnlyRootFilesystem !== true) out.push(`${who} root filesystem is writable`);
-  }
-  return out;
+  return podRestrictedViolations({ spec });
 }
 
-// ---------------------------------------------------------------------------------------------
-// RBAC
-
-/** Where a right must hold: cluster-wide, or in the operator's pod namespace. */
 export type Scope = "cluster" | "pod-namespace";
 
 /** One thing the operator does against the API. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type CachedImage, parseCachedImage, parsePullPolicy } from "../api/mod.ts";
-import { restrictedViolations } from "./_pod_security.ts";
+import { restrictedViolations } from "./pod_security.ts";
 import {
   buildPullPod,
   DEFAULT_ACTIVE_DEADLINE_SECONDS,

@@ -43,3 +43,4 @@ export {
 } from "./names.ts";
 export { mergeTolerations } from "./tolerations.ts";
 export { type PullPodInfo, readPullPod } from "./pull_pod_info.ts";
+export { restrictedViolations } from "./pod_security.ts";

