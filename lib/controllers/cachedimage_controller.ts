@@ -161,6 +161,7 @@ export class CachedImageReconciler {
           namespace: ctx.podNamespace,
           policy,
           activeDeadlineSeconds: ctx.pullDeadlineSeconds,
+          startedAt: ctx.now(),
         });
         try {
           await this.#pods.create(pod, { signal });

@@ -7,6 +7,7 @@
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1.d.ts";
 import { digestOfImageId } from "../api/mod.ts";
 import { IMAGE_PULL_STUCK_REASONS } from "../pacing/mod.ts";
+import { STARTED_AT_ANNOTATION } from "../podbuilder/mod.ts";
 
 /** Whether a failure concerns the image or its registry (all nodes) or only this node. */
 export type FailureScope = "image" | "node";
@@ -34,7 +35,8 @@ function timeOf(text: string | undefined): number | undefined {
  * start *after* the image is on the node, and that still counts as cached.
  */
 export function pullOutcome(pod: Pod, now: number): PullOutcome {
-  const created = timeOf(pod.metadata?.creationTimestamp) ?? now;
+  const created = timeOf(pod.metadata?.annotations?.[STARTED_AT_ANNOTATION]) ??
+    timeOf(pod.metadata?.creationTimestamp) ?? now;
   const cs = containerStatus(pod);
   if (cs?.imageID) {
     const state = cs.state;

@@ -23,6 +23,7 @@ import {
   NODE_KEY,
   POLICY_ANNOTATION,
   PULL_CONTAINER_NAME,
+  STARTED_AT_ANNOTATION,
 } from "./labels.ts";
 import { labelValue, pullPodName } from "./names.ts";
 import { mergeTolerations } from "./tolerations.ts";
@@ -48,6 +49,11 @@ export interface PullPodOptions {
   priorityClassName?: string;
   /** Requests and limits of the pull container. Default {@linkcode DEFAULT_PULL_RESOURCES}. */
   resources?: ResourceRequirements;
+  /**
+   * When the pull was granted, in ms. Recorded with millisecond precision (creationTimestamp has
+   * whole seconds), for pull durations and for checking the pacing between starts.
+   */
+  startedAt?: number;
 }
 
 /** Default of {@linkcode PullPodOptions.activeDeadlineSeconds}: ten minutes. */
@@ -117,6 +123,9 @@ export function buildPullPod(
     annotations[GENERATION_ANNOTATION] = String(ci.metadata.generation);
   }
   if (policyName) annotations[POLICY_ANNOTATION] = policyName;
+  if (opts.startedAt !== undefined) {
+    annotations[STARTED_AT_ANNOTATION] = new Date(opts.startedAt).toISOString();
+  }
 
   const owner: OwnerReference = {
     apiVersion: API_VERSION,

@@ -29,6 +29,9 @@ export const GENERATION_ANNOTATION = "drop.corewire.io/generation";
 /** Annotation: the PullPolicy the Pod was paced under; absent for the default budget. */
 export const POLICY_ANNOTATION = "drop.corewire.io/policy";
 
+/** Annotation: when the pull was granted, RFC 3339 with milliseconds. */
+export const STARTED_AT_ANNOTATION = "drop.corewire.io/started-at";
+
 /** Name of the single container of a pull Pod. */
 export const PULL_CONTAINER_NAME = "pull";
 

@@ -32,6 +32,7 @@ export {
   POLICY_ANNOTATION,
   PULL_CONTAINER_NAME,
   PULL_POD_SELECTOR,
+  STARTED_AT_ANNOTATION,
 } from "./labels.ts";
 export {
   isValidLabelValue,
