@@ -8,7 +8,18 @@
  */
 import { applyConfiguration, namedListKeys, schemaListKeys } from "./apply.ts";
 import { builtinResources } from "./builtin_resources.ts";
-import { CRD_CLEANUP_FINALIZER, crdResourceDef, defsFromCrd, terminatingStatus } from "./crd.ts";
+import {
+  type ControllerHost,
+  CRDS_KEY,
+  finalizersOf,
+  FOREGROUND,
+  NAMESPACES_KEY,
+  nowIso,
+} from "./controller_host.ts";
+import { crdResourceDef } from "./crd.ts";
+import { CrdController } from "./crd_controller.ts";
+import { GarbageCollector } from "./garbage_collector.ts";
+import { NamespaceController } from "./namespace_controller.ts";
 import type { Rec } from "./event_log.ts";
 import { applyJsonPatch, JsonPatchError } from "./json_patch.ts";
 import { isObject, jsonEqual, type JsonObject, metaOf } from "./json_util.ts";
@@ -78,19 +89,7 @@ export interface CoreOptions {
   onResourceRemoved?: (storageKey: string) => void;
 }
 
-const FOREGROUND = "foregroundDeletion";
-const NAMESPACES_KEY = "/namespaces";
-const CRDS_KEY = "apiextensions.k8s.io/customresourcedefinitions";
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
-
-function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function finalizersOf(obj: JsonObject): string[] {
-  const f = metaOf(obj).finalizers;
-  return Array.isArray(f) ? f as string[] : [];
-}
 
 function target(def: ResourceDef): { group: string; plural: string } {
   return { group: def.group, plural: def.plural };
@@ -141,11 +140,25 @@ export class ApiCore {
   #opts: CoreOptions;
   #tasks: (() => void)[] = [];
   #depth = 0;
-  #crdDefs = new Map<string, ResourceDef[]>();
+  #gc: GarbageCollector;
+  #namespaces: NamespaceController;
+  #crds: CrdController;
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
     this.store = new ResourceStore(opts.watchWindow);
+    const host: ControllerHost = {
+      store: this.store,
+      registry: this.registry,
+      later: (task) => this.#later(task),
+      delete: (bucket, key, policy) => void this.#delete(bucket, key, policy),
+      commitUpdate: (bucket, key, obj) => this.#commitUpdate(bucket, key, obj),
+      create: (def, ns, body) => void this.#create(def, ns, body, {}),
+      removed: (bucket, rec) => this.#afterRemove(bucket, rec),
+    };
+    this.#gc = new GarbageCollector(host);
+    this.#namespaces = new NamespaceController(host);
+    this.#crds = new CrdController(host, (key) => opts.onResourceRemoved?.(key));
     for (const def of builtinResources()) this.registry.add(def);
     this.registry.add(crdResourceDef());
     const nsDef = this.def("", "v1", "namespaces")!;
@@ -629,9 +642,9 @@ export class ApiCore {
     const obj = JSON.parse(rec.json) as JsonObject;
     const meta = metaOf(obj);
     const now = nowIso();
-    if (bucket.storageKey === NAMESPACES_KEY) return this.#deleteNamespace(bucket, rec, obj);
+    if (bucket.storageKey === NAMESPACES_KEY) return this.#namespaces.beginDeletion(bucket, rec);
     if (policy === "Orphan") {
-      this.#orphanDependents(String(meta.uid));
+      this.#gc.orphanDependents(String(meta.uid));
     }
     const finalizers = [...finalizersOf(obj)];
     if (
@@ -659,7 +672,7 @@ export class ApiCore {
       if (finalizers.includes(FOREGROUND) && !finalizersOf(obj).includes(FOREGROUND)) {
         meta.finalizers = finalizers;
         const updated = this.#commitUpdate(bucket, key, obj);
-        this.#later(() => this.#processForeground(bucket, key));
+        this.#later(() => this.#gc.processForeground(bucket, key));
         return { obj: updated.obj, json: updated.json, deleted: false };
       }
       return { obj: rec.obj, json: rec.json, deleted: false };
@@ -678,7 +691,7 @@ export class ApiCore {
     dropEmptyMeta(meta);
     const updated = this.store.replace(bucket, key, obj);
     this.#afterReplace(bucket, updated, rec);
-    if (finalizers.includes(FOREGROUND)) this.#later(() => this.#processForeground(bucket, key));
+    if (finalizers.includes(FOREGROUND)) this.#later(() => this.#gc.processForeground(bucket, key));
     return { obj: updated.obj, json: updated.json, deleted: false };
   }
 
@@ -722,268 +735,23 @@ export class ApiCore {
   // ---- follow-up work (what kube's controllers do) -----------------------------------------
 
   #afterInsert(bucket: Bucket, rec: Rec): void {
-    if (bucket.storageKey === CRDS_KEY) this.#registerCrdDefs(rec.obj);
-    if (bucket.storageKey === NAMESPACES_KEY) {
-      const ns = String(metaOf(rec.obj).name);
-      // The ServiceAccount controller gives every namespace a "default" ServiceAccount.
-      this.#later(() => {
-        const sa = this.def("", "v1", "serviceaccounts")!;
-        if (
-          !this.store.bucket(sa.storageKey).objects.has(objectKey(ns, "default")) &&
-          this.store.bucket(NAMESPACES_KEY).objects.has(ns)
-        ) {
-          this.#create(sa, ns, { metadata: { name: "default" } }, {});
-        }
-      });
-    }
-    if (metaOf(rec.obj).ownerReferences) {
-      this.#later(() => this.#collectIfDangling(bucket, rec.key));
-    }
+    if (bucket.storageKey === CRDS_KEY) this.#crds.stored(rec, undefined);
+    if (bucket.storageKey === NAMESPACES_KEY) this.#namespaces.created(rec);
+    if (metaOf(rec.obj).ownerReferences) this.#gc.ownersChanged(bucket, rec);
   }
 
   #afterReplace(bucket: Bucket, rec: Rec, prev: Rec): void {
-    if (bucket.storageKey === CRDS_KEY) {
-      const meta = metaOf(rec.obj);
-      if (meta.deletionTimestamp) {
-        if (!metaOf(prev.obj).deletionTimestamp) {
-          this.#later(() => this.#cleanupCrd(String(meta.name)));
-        }
-      } else {
-        this.#registerCrdDefs(rec.obj);
-      }
-    }
+    if (bucket.storageKey === CRDS_KEY) this.#crds.stored(rec, prev);
     const refsBefore = JSON.stringify(metaOf(prev.obj).ownerReferences ?? null);
     const refsAfter = JSON.stringify(metaOf(rec.obj).ownerReferences ?? null);
-    if (refsAfter !== "null" && refsBefore !== refsAfter) {
-      this.#later(() => this.#collectIfDangling(bucket, rec.key));
-    }
+    if (refsAfter !== "null" && refsBefore !== refsAfter) this.#gc.ownersChanged(bucket, rec);
   }
 
   #afterRemove(bucket: Bucket, rec: Rec, policy = "Background"): void {
-    const meta = metaOf(rec.obj);
-    const uid = String(meta.uid ?? "");
-    for (const dep of this.store.dependentsOf(uid)) {
-      this.#later(() =>
-        this.#collectIfDangling(
-          dep.bucket,
-          dep.key,
-          policy === "Foreground" ? "Foreground" : "Background",
-        )
-      );
-    }
-    for (
-      const ref of Array.isArray(meta.ownerReferences) ? meta.ownerReferences.filter(isObject) : []
-    ) {
-      const owner = this.store.byUid(String(ref.uid ?? ""));
-      if (owner) {
-        const o = owner.bucket.objects.get(owner.key);
-        if (o && finalizersOf(o.obj).includes(FOREGROUND)) {
-          this.#later(() => this.#processForeground(owner.bucket, owner.key));
-        }
-      }
-    }
-    if (rec.ns) {
-      const ns = this.store.bucket(NAMESPACES_KEY).objects.get(rec.ns);
-      if (ns && metaOf(ns.obj).deletionTimestamp) {
-        this.#later(() => this.#finalizeNamespaceIfEmpty(rec.ns));
-      }
-    }
-    if (bucket.storageKey === CRDS_KEY) this.#unregisterCrdDefs(String(meta.name));
-    const crdName = this.#crdOfBucket(bucket.storageKey);
-    if (
-      crdName &&
-      metaOf(this.store.bucket(CRDS_KEY).objects.get(crdName)?.obj ?? {}).deletionTimestamp
-    ) {
-      this.#later(() => this.#finishCrdCleanup(crdName));
-    }
-  }
-
-  /** Deletes a dependent whose owners are all gone, or drops references to the missing ones. */
-  #collectIfDangling(bucket: Bucket, key: string, policy = "Background"): void {
-    const rec = bucket.objects.get(key);
-    if (!rec) return;
-    const meta = metaOf(rec.obj);
-    const refs = Array.isArray(meta.ownerReferences) ? meta.ownerReferences.filter(isObject) : [];
-    if (refs.length === 0) return;
-    const absent = refs.filter((r) => this.#ownerAbsent(r, rec.ns));
-    if (absent.length === 0) return;
-    if (absent.length === refs.length) {
-      if (!meta.deletionTimestamp) this.#delete(bucket, key, policy);
-      return;
-    }
-    const obj = JSON.parse(rec.json) as JsonObject;
-    metaOf(obj).ownerReferences = refs.filter((r) => !absent.includes(r));
-    this.#commitUpdate(bucket, key, obj);
-  }
-
-  /** An owner is absent when its kind is served here and no object has its uid (and name). */
-  #ownerAbsent(ref: JsonObject, ns: string): boolean {
-    const apiVersion = String(ref.apiVersion ?? "");
-    const slash = apiVersion.indexOf("/");
-    const group = slash < 0 ? "" : apiVersion.slice(0, slash);
-    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
-    const def = this.registry.all().find((d) =>
-      d.group === group && d.version === version && d.kind === ref.kind
-    );
-    if (!def) return false;
-    const loc = this.store.byUid(String(ref.uid ?? ""));
-    if (!loc || loc.bucket.storageKey !== def.storageKey) return true;
-    const owner = loc.bucket.objects.get(loc.key);
-    if (!owner || metaOf(owner.obj).name !== ref.name) return true;
-    return def.namespaced && owner.ns !== ns;
-  }
-
-  #orphanDependents(uid: string): void {
-    for (const dep of this.store.dependentsOf(uid)) {
-      const rec = dep.bucket.objects.get(dep.key);
-      if (!rec) continue;
-      const obj = JSON.parse(rec.json) as JsonObject;
-      const meta = metaOf(obj);
-      meta.ownerReferences = (meta.ownerReferences as JsonObject[]).filter((r) => r.uid !== uid);
-      dropEmptyMeta(meta);
-      this.#commitUpdate(dep.bucket, dep.key, obj);
-    }
-  }
-
-  /** Foreground deletion: remove dependents, and the owner's finalizer once none block it. */
-  #processForeground(bucket: Bucket, key: string): void {
-    const rec = bucket.objects.get(key);
-    if (!rec || !finalizersOf(rec.obj).includes(FOREGROUND)) return;
-    const uid = String(metaOf(rec.obj).uid);
-    let blocking = 0;
-    for (const dep of this.store.dependentsOf(uid)) {
-      const d = dep.bucket.objects.get(dep.key);
-      if (!d) continue;
-      const ref = (metaOf(d.obj).ownerReferences as JsonObject[]).find((r) => r.uid === uid);
-      if (ref?.blockOwnerDeletion === true) blocking++;
-      if (!metaOf(d.obj).deletionTimestamp) {
-        const hasOwn = this.store.dependentsOf(String(metaOf(d.obj).uid)).length > 0;
-        this.#delete(dep.bucket, dep.key, hasOwn ? "Foreground" : "Background");
-      }
-    }
-    if (blocking > 0) {
-      const still = this.store.dependentsOf(uid).some((dep) => {
-        const d = dep.bucket.objects.get(dep.key);
-        return d &&
-          (metaOf(d.obj).ownerReferences as JsonObject[]).some((r) =>
-            r.uid === uid && r.blockOwnerDeletion === true
-          );
-      });
-      if (still) return;
-    }
-    const current = bucket.objects.get(key);
-    if (!current) return;
-    const obj = JSON.parse(current.json) as JsonObject;
-    const meta = metaOf(obj);
-    meta.finalizers = finalizersOf(obj).filter((f) => f !== FOREGROUND);
-    dropEmptyMeta(meta);
-    this.#commitUpdate(bucket, key, obj);
-  }
-
-  #deleteNamespace(
-    bucket: Bucket,
-    rec: Rec,
-    obj: JsonObject,
-  ): { obj: JsonObject; json: string; deleted: boolean } {
-    const meta = metaOf(obj);
-    const name = String(meta.name);
-    if (meta.deletionTimestamp) return { obj: rec.obj, json: rec.json, deleted: false };
-    meta.deletionTimestamp = nowIso();
-    meta.deletionGracePeriodSeconds = 0;
-    obj.status = { ...(isObject(obj.status) ? obj.status : {}), phase: "Terminating" };
-    const updated = this.store.replace(bucket, rec.key, obj);
-    this.#later(() => this.#emptyNamespace(name));
-    return { obj: updated.obj, json: updated.json, deleted: false };
-  }
-
-  #emptyNamespace(ns: string): void {
-    for (const def of this.registry.all()) {
-      if (!def.namespaced || def.toView) continue;
-      const bucket = this.#bucket(def);
-      for (const key of [...bucket.sortedKeys()]) {
-        if (!key.startsWith(`${ns}/`)) continue;
-        const rec = bucket.objects.get(key);
-        if (rec && !metaOf(rec.obj).deletionTimestamp) this.#delete(bucket, key, "Background");
-      }
-    }
-    this.#finalizeNamespaceIfEmpty(ns);
-  }
-
-  #finalizeNamespaceIfEmpty(ns: string): void {
-    const bucket = this.store.bucket(NAMESPACES_KEY);
-    const rec = bucket.objects.get(ns);
-    if (!rec || !metaOf(rec.obj).deletionTimestamp || this.store.countInNamespace(ns) > 0) return;
-    const obj = JSON.parse(rec.json) as JsonObject;
-    obj.spec = { ...(isObject(obj.spec) ? obj.spec : {}), finalizers: [] };
-    delete (obj.spec as JsonObject).finalizers;
-    if (finalizersOf(obj).length > 0) {
-      this.store.replace(bucket, ns, obj);
-      return;
-    }
-    this.store.replace(bucket, ns, obj);
-    const removed = this.store.remove(bucket, ns)!;
-    this.#afterRemove(bucket, removed);
-  }
-
-  // ---- CRDs --------------------------------------------------------------------------------
-
-  #registerCrdDefs(crd: JsonObject): void {
-    const name = String(metaOf(crd).name);
-    const defs = defsFromCrd(crd);
-    const before = this.#crdDefs.get(name) ?? [];
-    for (const d of before) {
-      if (!defs.some((n) => n.version === d.version)) {
-        this.registry.remove(d.group, d.version, d.plural);
-      }
-    }
-    for (const d of defs) this.registry.add(d);
-    this.#crdDefs.set(name, defs);
-  }
-
-  #unregisterCrdDefs(name: string): void {
-    const defs = this.#crdDefs.get(name) ?? [];
-    for (const d of defs) this.registry.remove(d.group, d.version, d.plural);
-    this.#crdDefs.delete(name);
-    if (defs.length) {
-      this.store.dropBucket(defs[0].storageKey);
-      this.#opts.onResourceRemoved?.(defs[0].storageKey);
-    }
-  }
-
-  #crdOfBucket(storageKey: string): string | undefined {
-    for (const [name, defs] of this.#crdDefs) if (defs[0]?.storageKey === storageKey) return name;
-    return undefined;
-  }
-
-  #cleanupCrd(name: string): void {
-    const crdBucket = this.store.bucket(CRDS_KEY);
-    const rec = crdBucket.objects.get(name);
-    if (!rec) return;
-    const obj = JSON.parse(rec.json) as JsonObject;
-    obj.status = terminatingStatus(isObject(obj.status) ? obj.status : {}, nowIso());
-    this.store.replace(crdBucket, name, obj);
-    const defs = this.#crdDefs.get(name) ?? [];
-    if (defs.length) {
-      const bucket = this.#bucket(defs[0]);
-      for (const key of [...bucket.sortedKeys()]) {
-        const r = bucket.objects.get(key);
-        if (r && !metaOf(r.obj).deletionTimestamp) this.#delete(bucket, key, "Background");
-      }
-    }
-    this.#finishCrdCleanup(name);
-  }
-
-  #finishCrdCleanup(name: string): void {
-    const crdBucket = this.store.bucket(CRDS_KEY);
-    const rec = crdBucket.objects.get(name);
-    if (!rec || !metaOf(rec.obj).deletionTimestamp) return;
-    const defs = this.#crdDefs.get(name) ?? [];
-    if (defs.length && this.#bucket(defs[0]).objects.size > 0) return;
-    const obj = JSON.parse(rec.json) as JsonObject;
-    const meta = metaOf(obj);
-    meta.finalizers = finalizersOf(obj).filter((f) => f !== CRD_CLEANUP_FINALIZER);
-    dropEmptyMeta(meta);
-    this.#commitUpdate(crdBucket, name, obj);
+    this.#gc.removed(rec, policy);
+    if (rec.ns) this.#namespaces.contentRemoved(rec.ns);
+    if (bucket.storageKey === CRDS_KEY) this.#crds.crdRemoved(rec);
+    this.#crds.instanceRemoved(bucket.storageKey);
   }
 
   /** Creates a CRD, or replaces the stored one (in-process registration). */
