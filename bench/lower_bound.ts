@@ -1,0 +1,130 @@
+/**
+ * The fastest a warm-up could possibly finish under a PullPolicy, given how long each pull takes
+ * on the simulated cluster. Time-to-warm is reported as a ratio to this bound.
+ *
+ * @module
+ */
+
+/** One pull the warm-up needs: an image on a node, and how long it takes (wall ms). */
+export interface PullTime {
+  node: string;
+  ms: number;
+}
+
+/** The pacing limits of the policy the images share. */
+export interface PacingLimits {
+  /** `maxConcurrentNodes`: pulls in flight at once under the policy. */
+  maxConcurrent: number;
+  /** `minDelayBetweenPulls` in ms: least time between two pull starts under the policy. */
+  minDelayMs: number;
+}
+
+/** Which constraint sets the bound. */
+export type BindingConstraint = "concurrency" | "min_delay" | "node_serial" | "longest_pull";
+
+/** The bound and each of the constraints it is the largest of, in wall ms. */
+export interface LowerBound {
+  bound_ms: number;
+  binding: BindingConstraint;
+  /** Total pull time spread over `maxConcurrent` slots. */
+  concurrency_ms: number;
+  /** `(pulls - 1) × minDelay` until the last start, plus the shortest pull after it. */
+  min_delay_ms: number;
+  /** The node with the most pull time, pulling back to back (the kubelet pulls serially). */
+  node_serial_ms: number;
+  /** No warm-up ends before its longest single pull. */
+  longest_pull_ms: number;
+  pulls: number;
+  total_pull_ms: number;
+}
+
+/**
+ * Lower bound of the time from the first pull start to the last pull end. Each term is a valid
+ * bound on its own (no schedule can beat any of them), so their maximum is one too:
+ * - concurrency: at most `maxConcurrent` pulls run at once, so the work `Σ d` needs at least
+ *   `Σ d / maxConcurrent`;
+ * - min delay: the `P`-th start comes at least `(P - 1) × minDelay` after the first, and that
+ *   pull still takes at least the shortest pull time;
+ * - node serial: a node pulls one image at a time, so its pulls take at least their sum;
+ * - longest pull: nothing finishes before its longest pull.
+ * It ignores the interplay of the constraints (e.g. the ramp-up of the first `maxConcurrent`
+ * starts under a min delay), so it is never above the true optimum; the ratio is then an upper
+ * estimate of the operator's own overhead.
+ */
+export function pacingLowerBound(pulls: readonly PullTime[], limits: PacingLimits): LowerBound {
+  if (!(Number.isInteger(limits.maxConcurrent) && limits.maxConcurrent >= 1)) {
+    throw new RangeError(
+      `Invalid maxConcurrent ${limits.maxConcurrent}: expected a positive integer`,
+    );
+  }
+  if (!(limits.minDelayMs >= 0)) {
+    throw new RangeError(`Invalid minDelayMs ${limits.minDelayMs}: expected a non-negative number`);
+  }
+  const empty = {
+    bound_ms: 0,
+    binding: "longest_pull" as const,
+    concurrency_ms: 0,
+    min_delay_ms: 0,
+    node_serial_ms: 0,
+    longest_pull_ms: 0,
+    pulls: 0,
+    total_pull_ms: 0,
+  };
+  if (pulls.length === 0) return empty;
+  let total = 0;
+  let shortest = Infinity;
+  let longest = 0;
+  const perNode = new Map<string, number>();
+  for (const p of pulls) {
+    if (!(p.ms >= 0)) throw new RangeError(`Invalid pull time ${p.ms} on node "${p.node}"`);
+    total += p.ms;
+    shortest = Math.min(shortest, p.ms);
+    longest = Math.max(longest, p.ms);
+    perNode.set(p.node, (perNode.get(p.node) ?? 0) + p.ms);
+  }
+  const terms: Record<BindingConstraint, number> = {
+    concurrency: total / limits.maxConcurrent,
+    min_delay: (pulls.length - 1) * limits.minDelayMs + shortest,
+    node_serial: Math.max(...perNode.values()),
+    longest_pull: longest,
+  };
+  let binding: BindingConstraint = "longest_pull";
+  for (const k of Object.keys(terms) as BindingConstraint[]) {
+    if (terms[k] > terms[binding]) binding = k;
+  }
+  return {
+    bound_ms: terms[binding],
+    binding,
+    concurrency_ms: terms.concurrency,
+    min_delay_ms: terms.min_delay,
+    node_serial_ms: terms.node_serial,
+    longest_pull_ms: terms.longest_pull,
+    pulls: pulls.length,
+    total_pull_ms: total,
+  };
+}
+
+/**
+ * The simulated kubelet's pull time model (lib/sim/image_puller.ts): the registry host's latency
+ * plus one manifest round trip, plus the image size over the node's bandwidth, all in simulated
+ * milliseconds, then multiplied by the time scale into wall milliseconds. Layers already on the
+ * node are not fetched again, which a fresh warm-up never meets.
+ */
+export interface PullModelInput {
+  /** Compressed image size in bytes, as the simulated registry reports it. */
+  sizeBytes: number;
+  /** Node pull bandwidth in bytes per simulated second. */
+  bandwidth: number;
+  /** Simulated latency of the registry host (ms). */
+  hostLatencyMs: number;
+  /** Manifest round trip (simulated ms). */
+  roundTripMs: number;
+  /** Wall ms per simulated ms. */
+  timeScale: number;
+}
+
+/** Wall milliseconds one pull takes in the simulated kubelet. */
+export function simulatedPullMs(input: PullModelInput): number {
+  const transferMs = (input.sizeBytes / Math.max(1, input.bandwidth)) * 1000;
+  return (input.hostLatencyMs + input.roundTripMs + transferMs) * input.timeScale;
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { pacingLowerBound, simulatedPullMs } from "./lower_bound.ts";
+
+const grid = (nodes: number, images: number, ms: number) =>
+  Array.from({ length: nodes * images }, (_, i) => ({ node: `n${i % nodes}`, ms }));
+
+Deno.test("concurrency binds when slots are few and there is no min delay", () => {
+  const b = pacingLowerBound(grid(100, 20, 150), { maxConcurrent: 20, minDelayMs: 0 });
+  assert.equal(b.binding, "concurrency");
+  assert.equal(b.bound_ms, (2000 * 150) / 20);
+  assert.equal(b.node_serial_ms, 20 * 150);
+  assert.equal(b.pulls, 2000);
+});
+
+Deno.test("min delay binds when starts are spaced further than pulls last", () => {
+  const b = pacingLowerBound(grid(10, 10, 100), { maxConcurrent: 50, minDelayMs: 500 });
+  assert.equal(b.binding, "min_delay");
+  assert.equal(b.bound_ms, 99 * 500 + 100);
+});
+
+Deno.test("node serial binds when one node has most of the work", () => {
+  const pulls = [
+    { node: "slow", ms: 1000 },
+    { node: "slow", ms: 1000 },
+    { node: "fast", ms: 10 },
+  ];
+  const b = pacingLowerBound(pulls, { maxConcurrent: 10, minDelayMs: 0 });
+  assert.equal(b.binding, "node_serial");
+  assert.equal(b.bound_ms, 2000);
+  assert.equal(b.longest_pull_ms, 1000);
+});
+
+Deno.test("the bound is the largest term, and a single slot serialises everything", () => {
+  const pulls = [{ node: "a", ms: 300 }, { node: "b", ms: 100 }];
+  const b = pacingLowerBound(pulls, { maxConcurrent: 1, minDelayMs: 0 });
+  assert.equal(b.bound_ms, 400);
+  assert.equal(b.binding, "concurrency");
+  assert.equal(pacingLowerBound([], { maxConcurrent: 1, minDelayMs: 0 }).bound_ms, 0);
+});
+
+Deno.test("invalid limits and pull times are rejected", () => {
+  assert.throws(() => pacingLowerBound([], { maxConcurrent: 0, minDelayMs: 0 }), RangeError);
+  assert.throws(() => pacingLowerBound([], { maxConcurrent: 1, minDelayMs: -1 }), RangeError);
+  assert.throws(
+    () => pacingLowerBound([{ node: "a", ms: Number.NaN }], { maxConcurrent: 1, minDelayMs: 0 }),
+    RangeError,
+  );
+});
+
+Deno.test("simulated pull time: latency, round trip and transfer, scaled to wall time", () => {
+  // 150 MB at 100 MB/s is 1.5 s; with a 50 ms round trip, at time scale 0.1.
+  const ms = simulatedPullMs({
+    sizeBytes: 150_000_000,
+    bandwidth: 100_000_000,
+    hostLatencyMs: 0,
+    roundTripMs: 50,
+    timeScale: 0.1,
+  });
+  assert.ok(Math.abs(ms - 155) < 1e-9);
+});
