@@ -63,6 +63,7 @@ const NOT_READY_TOLERATIONS = [
   },
 ];
 
+/** Defaults the API applies when decoding any pod write (create or update). */
 function applyDefaults(spec: JsonObject): void {
   spec.restartPolicy ??= "Always";
   spec.dnsPolicy ??= "ClusterFirst";
@@ -75,7 +76,10 @@ function applyDefaults(spec: JsonObject): void {
   spec.serviceAccountName ??= spec.serviceAccount ?? "default";
   spec.serviceAccount = spec.serviceAccountName;
   for (const f of ["containers", "initContainers"]) containers(spec, f).forEach(defaultContainer);
-  // DefaultTolerationSeconds admission adds these unless the pod already tolerates the taint.
+}
+
+/** What the DefaultTolerationSeconds admission plugin adds on create. */
+function admitTolerations(spec: JsonObject): void {
   const tolerations = Array.isArray(spec.tolerations) ? [...spec.tolerations] : [];
   for (const t of NOT_READY_TOLERATIONS) {
     const has = tolerations.some((x) =>
@@ -149,14 +153,11 @@ export const POD_STRATEGY: Strategy = {
   prepareCreate(pod) {
     if (!isObject(pod.spec)) pod.spec = {};
     applyDefaults(pod.spec as JsonObject);
+    admitTolerations(pod.spec as JsonObject);
     pod.status = { phase: "Pending", qosClass: qosClass(pod.spec as JsonObject) };
   },
   prepareUpdate(pod) {
-    if (isObject(pod.spec)) {
-      for (const f of ["containers", "initContainers"]) {
-        containers(pod.spec, f).forEach(defaultContainer);
-      }
-    }
+    if (isObject(pod.spec)) applyDefaults(pod.spec);
   },
   validateCreate(pod) {
     return validateSpec(pod.spec);
