@@ -201,8 +201,11 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
     const nodes = nodeHelpers(client, kubelets);
     if (opts.faults) Object.assign(apiServer.faults, opts.faults);
 
+    // Written under a temporary name and renamed, so whoever waits for the file reads it whole.
     const writeKubeconfig = async (path: string) => {
-      await Deno.writeTextFile(path, kubeconfig, { mode: 0o600 });
+      const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+      await Deno.writeTextFile(temporary, kubeconfig, { mode: 0o600 });
+      await Deno.rename(temporary, path);
     };
     if (opts.kubeconfigPath) await writeKubeconfig(opts.kubeconfigPath);
 
