@@ -248,6 +248,11 @@ Deno.test("patch types: json, merge, strategic (built-ins only), apply", () => {
   ).obj;
   assert.deepEqual(meta(smp).finalizers, ["a/x", "b/y"]);
   assert.equal(((smp.spec as JsonObject).containers as JsonObject[])[0].image, "busybox:2");
+  const fetched = structuredClone(core.get(pods, "default", "p").obj);
+  delete (fetched.spec as JsonObject).enableServiceLinks;
+  ((fetched.spec as JsonObject).containers as JsonObject[])[0].image = "busybox:3";
+  const put = core.update(pods, "default", "p", fetched, {}).obj;
+  assert.equal((put.spec as JsonObject).enableServiceLinks, true, "defaults are applied on update");
   rejects(
     () =>
       core.patch(pods, "default", "p", "merge", JSON.stringify({ spec: { nodeName: "n" } }), {}),
