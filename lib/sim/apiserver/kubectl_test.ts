@@ -26,11 +26,6 @@ function findKubectl(): string | undefined {
   return undefined;
 }
 
-const KUBECTL = findKubectl();
-if (!KUBECTL) {
-  console.log("kubectl tests skipped: no kubectl on PATH and TEST_ASSET_KUBECTL is unset");
-}
-
 function exists(url: URL): boolean {
   try {
     Deno.statSync(url);
@@ -38,6 +33,13 @@ function exists(url: URL): boolean {
   } catch {
     return false;
   }
+}
+
+const KUBECTL = findKubectl();
+if (!KUBECTL) {
+  console.log("kubectl tests skipped: no kubectl on PATH and TEST_ASSET_KUBECTL is unset");
+} else if (!exists(EXAMPLES)) {
+  console.log(`kubectl apply of the spec examples skipped: ${EXAMPLES.pathname} not found`);
 }
 
 /** Our CRDs from crds/ when generated, else the test CRD. */
