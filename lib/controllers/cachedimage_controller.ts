@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
 import {
   CACHED_IMAGE,
   type CachedImage,
@@ -24,7 +24,12 @@ import {
   type ResourceClient,
 } from "../kube/mod.ts";
 import { buildPullPod, CACHED_IMAGE_KEY } from "../podbuilder/mod.ts";
-import { type EffectivePolicy, finishStatus, planCachedImage } from "./cachedimage_plan.ts";
+import {
+  type EffectivePolicy,
+  finishStatus,
+  type Plan,
+  planCachedImage,
+} from "./cachedimage_plan.ts";
 import type { OperatorContext } from "./context.ts";
 import { FreshStatusWriter, invalidSpecStatus, PendingDeletes } from "./fresh_status.ts";
 import {
@@ -95,6 +100,48 @@ export class CachedImageReconciler {
     this.#deleting.gone(pod.metadata?.name ?? "");
   }
 
+  /**
+   * Registers what an image needs with the pacing engine without acting on it. Run for every
+   * image before the workers start, so the first grants already follow the global order
+   * (priority, then name) instead of the order in which images happen to be reconciled.
+   */
+  prime(name: string): void {
+    const cached = this.#ctx.cachedImages.get(name);
+    if (!cached || cached.metadata?.deletionTimestamp) return;
+    let ci: CachedImage;
+    try {
+      ci = parseCachedImage(cached);
+    } catch {
+      return;
+    }
+    const { plan, effective, targets } = this.#plan(ci, this.#ctx.now());
+    if (plan.demand.length > 0) this.#setDemand(ci, plan, effective, targets);
+  }
+
+  #plan(ci: CachedImage, now: number) {
+    const ctx = this.#ctx;
+    const name = ci.metadata.name!;
+    const { effective, policy } = resolvePolicy(ctx, ci);
+    const targets = selectTargets(ctx.nodes.list(), {
+      nodeSelectors: [ci.spec.nodeSelector, policy?.spec.nodeSelector],
+      tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
+    });
+    const pods = ctx.pods.byIndex(PODS_BY_CACHED_IMAGE, name).filter((p) =>
+      !this.#deleting.has(p.metadata?.name ?? "", now)
+    );
+    const plan = planCachedImage({ ci, policy: effective, targets, pods, now });
+    return { plan, effective, policy, targets };
+  }
+
+  #setDemand(ci: CachedImage, plan: Plan, effective: EffectivePolicy, targets: Node[]): void {
+    const joined = new Map(targets.map((n) => [n.metadata!.name!, joinedAt(n)]));
+    this.#ctx.pacer.setDemand(ci.metadata.name!, {
+      priority: ci.spec.priority ?? 0,
+      budget: effective.key,
+      nodes: plan.demand.map((n) => ({ name: n, joinedAt: joined.get(n) ?? 0 })),
+    });
+  }
+
   /** Reconciles one CachedImage by name. */
   async reconcile(name: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const ctx = this.#ctx;
@@ -131,29 +178,14 @@ export class CachedImageReconciler {
     }
     const now = ctx.now();
 
-    // 1-3. Targets, policy, and the Pods we own.
-    const { effective, policy } = resolvePolicy(ctx, ci);
-    const targets = selectTargets(ctx.nodes.list(), {
-      nodeSelectors: [ci.spec.nodeSelector, policy?.spec.nodeSelector],
-      tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
-    });
-    const pods = ctx.pods.byIndex(PODS_BY_CACHED_IMAGE, name).filter((p) =>
-      !this.#deleting.has(p.metadata?.name ?? "", now)
-    );
-
-    // 4-5. Results of the Pods, failures, backoff, re-pull rounds.
-    const plan = planCachedImage({ ci, policy: effective, targets, pods, now });
+    // 1-5. Targets, policy, our Pods and their results, failures, backoff, re-pull rounds.
+    const { plan, effective, policy, targets } = this.#plan(ci, now);
 
     // 6. Start the pulls the pacing engine allows.
     const started: string[] = [];
     let retryAfterMs: number | undefined;
     if (plan.demand.length > 0) {
-      const joined = new Map(targets.map((n) => [n.metadata!.name!, joinedAt(n)]));
-      ctx.pacer.setDemand(name, {
-        priority: ci.spec.priority ?? 0,
-        budget: effective.key,
-        nodes: plan.demand.map((n) => ({ name: n, joinedAt: joined.get(n) ?? 0 })),
-      });
+      this.#setDemand(ci, plan, effective, targets);
       const answer = ctx.pacer.tryAcquire(name);
       retryAfterMs = answer.retryAfterMs;
       for (const node of answer.grants) {

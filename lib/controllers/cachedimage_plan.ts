@@ -110,6 +110,7 @@ export function planCachedImage(input: PlanInput): Plan {
   let resolvedDigest = sameImage ? prev.resolvedDigest : undefined;
   let consecutiveFailures = sameImage ? prev.consecutiveFailures ?? 0 : 0;
   let nextRetryAt = sameImage ? timeMs(prev.nextRetryAt) : undefined;
+  const previousRetryAt = nextRetryAt;
   let lastPulledAt = timeMs(prev.lastPulledAt);
   let lastRepullAt = timeMs(prev.lastRepullAt);
 
@@ -126,6 +127,7 @@ export function planCachedImage(input: PlanInput): Plan {
 
   // 2. Read every pull Pod: record results, retire Pods of an older spec or of non-targets.
   let imageFailure: PullFailure | undefined;
+  let staleImageFailure: PullFailure | undefined;
   const activeNodes = new Set<string>();
   for (const pod of pods) {
     const name = pod.metadata!.name!;
@@ -178,7 +180,13 @@ export function planCachedImage(input: PlanInput): Plan {
       message: `Pull of ${reference} failed on node ${node}: ${outcome.message}`,
     });
     if (outcome.scope === "image") {
-      imageFailure = outcome;
+      // Pods started before the current backoff began belong to the round that caused it: their
+      // failures are reported but do not count again.
+      if (previousRetryAt === undefined || outcome.startedAt >= previousRetryAt) {
+        imageFailure = outcome;
+      } else {
+        staleImageFailure ??= outcome;
+      }
     } else {
       const failures = (nodeFailures.get(node)?.failures ?? 0) + 1;
       nodeFailures.set(node, {
@@ -257,12 +265,13 @@ export function planCachedImage(input: PlanInput): Plan {
     lastRepullAt: lastRepullAt ? rfc3339(new Date(lastRepullAt)) : undefined,
     nodesFailed: nodeFailures.size,
   };
-  if (imageFailure) {
+  const shownFailure = imageFailure ?? staleImageFailure;
+  if (shownFailure) {
     plan.status.conditions = setCondition(prev.conditions, {
       type: "Ready",
       status: "False",
       reason: "PullFailed",
-      message: `${cached.size}/${targets.length} nodes ready: ${imageFailure.message}`,
+      message: `${cached.size}/${targets.length} nodes ready: ${shownFailure.message}`,
       observedGeneration: ci.metadata.generation,
     }, new Date(now));
   }

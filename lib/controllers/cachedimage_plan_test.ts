@@ -27,8 +27,13 @@ function node(name: string): Node {
   return { metadata: { name, creationTimestamp: "2026-01-01T00:00:00Z" } };
 }
 
-function pod(ci: CachedImage, nodeName: string, status: Pod["status"]): Pod {
-  const p = buildPullPod(ci, { name: nodeName }, 0, { namespace: "drop-system" });
+function pod(
+  ci: CachedImage,
+  nodeName: string,
+  status: Pod["status"],
+  startedAt = Date.parse("2026-03-01T11:59:00Z"),
+): Pod {
+  const p = buildPullPod(ci, { name: nodeName }, 0, { namespace: "drop-system", startedAt });
   return {
     ...p,
     metadata: { ...p.metadata, creationTimestamp: "2026-03-01T11:59:00Z" },
@@ -132,7 +137,9 @@ Deno.test("an image-level failure backs off the whole image", () => {
   const ci2 = image(status);
   const plan2 = planCachedImage({ ci: ci2, policy: POLICY, targets: nodes, pods: [], now: later });
   assert.deepEqual(plan2.demand, ["n1", "n2", "n3"], "backoff over: pull again");
-  const again = [pod(ci2, "n1", waiting("ErrImagePull", "lookup registry.invalid: no such host"))];
+  const again = [
+    pod(ci2, "n1", waiting("ErrImagePull", "lookup registry.invalid: no such host"), later),
+  ];
   const plan3 = planCachedImage({
     ci: ci2,
     policy: POLICY,
@@ -143,6 +150,31 @@ Deno.test("an image-level failure backs off the whole image", () => {
   });
   assert.equal(plan3.status.consecutiveFailures, 2);
   assert.equal(plan3.requeueAfterMs, 60_000);
+});
+
+Deno.test("failures of pods started before the backoff began do not count again", () => {
+  const ci = image();
+  const first = planCachedImage({
+    ci,
+    policy: POLICY,
+    targets: nodes,
+    pods: [pod(ci, "n1", waiting("ErrImagePull", "lookup r.invalid: no such host"))],
+    now: NOW,
+    random: half,
+  });
+  const status = finishStatus(first, ci, POLICY, [], NOW);
+  // n2's pod was started in the same round and fails a moment later.
+  const second = planCachedImage({
+    ci: image(status),
+    policy: POLICY,
+    targets: nodes,
+    pods: [pod(ci, "n2", waiting("ErrImagePull", "lookup r.invalid: no such host"))],
+    now: NOW + 1000,
+    random: half,
+  });
+  assert.equal(second.status.consecutiveFailures, 1);
+  assert.equal(second.status.nextRetryAt, status.nextRetryAt);
+  assert.deepEqual(second.deletePods.length, 1, "its pod is still retired");
 });
 
 Deno.test("a node-level failure backs off only that node", () => {

@@ -270,6 +270,7 @@ export function startOperator(opts: OperatorOptions): Operator {
   const runControllers = async (signal: AbortSignal) => {
     await synced;
     if (signal.aborted) return;
+    for (const key of cachedImages.keys()) ciReconciler.prime(key);
     await Promise.all(controllers.map((c) => c.run(signal)));
   };
   let work: Promise<void>;

@@ -16,7 +16,14 @@ export type FailureScope = "image" | "node";
 export type PullOutcome =
   | { kind: "pending"; startedAt?: number }
   | { kind: "succeeded"; imageId: string; digest?: string; finishedAt: number; seconds: number }
-  | { kind: "failed"; reason: string; message: string; scope: FailureScope; finishedAt: number };
+  | {
+    kind: "failed";
+    reason: string;
+    message: string;
+    scope: FailureScope;
+    startedAt: number;
+    finishedAt: number;
+  };
 
 function containerStatus(pod: Pod): ContainerStatus | undefined {
   return pod.status?.containerStatuses?.[0];
@@ -53,14 +60,14 @@ export function pullOutcome(pod: Pod, now: number): PullOutcome {
   const waiting = cs?.state?.waiting;
   if (waiting?.reason && IMAGE_PULL_STUCK_REASONS.has(waiting.reason)) {
     const failure = classifyPullError(waiting.reason, waiting.message ?? "");
-    return { kind: "failed", ...failure, finishedAt: now };
+    return { kind: "failed", ...failure, startedAt: created, finishedAt: now };
   }
   if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") {
     const reason = pod.status.reason ?? cs?.state?.terminated?.reason ?? "PodFailed";
     const message = reason === "DeadlineExceeded"
       ? "pull did not finish before the pod's deadline"
       : cleanMessage(pod.status.message ?? cs?.state?.terminated?.message ?? reason);
-    return { kind: "failed", reason, message, scope: "node", finishedAt: now };
+    return { kind: "failed", reason, message, scope: "node", startedAt: created, finishedAt: now };
   }
   return { kind: "pending", startedAt: created };
 }

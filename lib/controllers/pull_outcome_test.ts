@@ -63,6 +63,7 @@ Deno.test("image-pull waiting reasons end the attempt with a cleaned message", (
     reason: "ErrImagePull",
     message: "dns: cannot resolve registry.invalid.local",
     scope: "image",
+    startedAt: Date.parse("2026-01-01T00:00:00Z"),
     finishedAt: NOW,
   });
 });
