@@ -129,12 +129,35 @@ export interface E2ECluster {
   startOperator(extraArgs?: string[]): Promise<OperatorProcess>;
   /** Operators started so far (for logs). */
   readonly operators: OperatorProcess[];
+  /** Runs `fn` at the end of the test, before operators are killed (last deferred first). */
+  defer(fn: () => Promise<void> | void): void;
+  /**
+   * The API server's audit events of the operator's ServiceAccount (local mode with
+   * `audit: true`), each request once, at its final stage.
+   */
+  auditEvents(): Promise<AuditEvent[]>;
+}
+
+/** The fields of an audit.k8s.io/v1 Event the tests read. */
+export interface AuditEvent {
+  stage: string;
+  verb: string;
+  requestURI: string;
+  user: { username: string };
+  userAgent?: string;
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number; reason?: string; message?: string };
 }
 
 /** Options of {@linkcode withE2ECluster}. */
 export interface E2EClusterOptions {
   /** Extra options of the local control plane. */
   controlPlane?: Omit<StartControlPlaneOptions, "assets" | "crds">;
+  /**
+   * Record the operator ServiceAccount's requests in the API server's audit log (local mode; an
+   * external cluster's audit log is not ours to read).
+   */
+  audit?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -177,12 +200,26 @@ export async function withE2ECluster<T>(
   let client: KubeClient | undefined;
   let unlock: (() => Promise<void>) | undefined;
   let cleanup: (() => Promise<void>) | undefined;
+  const deferred: (() => Promise<void> | void)[] = [];
+  const auditLog = `${dir}/audit.log`;
+  const operatorUser = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_ACCOUNT}`;
   try {
     let kubeconfig: string;
     let kubectlBin: string;
     if (target.mode === "local") {
+      const apiServerArgs = [...(opts.controlPlane?.apiServerArgs ?? [])];
+      if (opts.audit) {
+        await Deno.writeTextFile(`${dir}/audit-policy.json`, auditPolicy(operatorUser));
+        apiServerArgs.push(
+          `--audit-policy-file=${dir}/audit-policy.json`,
+          `--audit-log-path=${auditLog}`,
+          "--audit-log-format=json",
+          "--audit-log-mode=blocking",
+        );
+      }
       cp = await startControlPlane({
         ...opts.controlPlane,
+        apiServerArgs,
         assets: target.assets,
         crds: CRD_FILES,
       });
@@ -293,6 +330,22 @@ export async function withE2ECluster<T>(
         );
         return path;
       },
+      defer(fn) {
+        deferred.push(fn);
+      },
+      async auditEvents() {
+        if (!opts.audit || target.mode !== "local") {
+          throw new Error("Audit events need the local control plane and audit: true");
+        }
+        const text = await Deno.readTextFile(auditLog).catch(() => "");
+        return text.split("\n").filter((l) => l.trim() !== "")
+          .map((l) => JSON.parse(l) as AuditEvent)
+          // Watches are logged when their response starts and again when they end.
+          .filter((e) =>
+            e.stage === "ResponseComplete" || e.stage === "Panic" ||
+            (e.stage === "ResponseStarted" && e.verb === "watch")
+          );
+      },
       async startOperator(extraArgs = []) {
         const op = await startOperatorProcess(await c.operatorKubeconfig(), extraArgs);
         operators.push(op);
@@ -307,6 +360,13 @@ export async function withE2ECluster<T>(
     if (cp) console.error(`----- control plane (${cp.dir})\n${await cp.logs(30)}`);
     throw err;
   } finally {
+    for (const fn of deferred.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        console.error(`deferred cleanup failed: ${e}`);
+      }
+    }
     for (const op of operators) await killOperator(op);
     client?.close();
     if (cleanup) await cleanup().catch((e) => console.error(`cleanup failed: ${e}`));
@@ -314,6 +374,16 @@ export async function withE2ECluster<T>(
     await cp?.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** An audit policy recording `user`'s requests (metadata only: never Secret contents). */
+function auditPolicy(user: string): string {
+  return JSON.stringify({
+    apiVersion: "audit.k8s.io/v1",
+    kind: "Policy",
+    omitStages: ["RequestReceived"],
+    rules: [{ level: "Metadata", users: [user] }, { level: "None" }],
+  });
 }
 
 /** SIGKILLs an operator if it still runs and waits for its exit. */
