@@ -6,7 +6,9 @@
  * @module
  */
 import { UsageError } from "./lib/cli/flags.ts";
+import { runDemo } from "./lib/cli/demo.ts";
 import { runDiscover } from "./lib/cli/discover.ts";
+import { runSimCommand } from "./lib/sim/mod.ts";
 import { runHelp, runOperator, runOptions } from "./lib/cli/run.ts";
 import { VERSION } from "./lib/cli/version.ts";
 
@@ -16,6 +18,8 @@ Usage: drop [command] [flags]
 
 Commands:
   run       Run the operator against a cluster (default)
+  demo      Run the operator against an embedded simulated cluster, with live progress
+  sim       Run a simulated cluster (API server, kubelets, registry) for kubectl and the operator
   discover  Run a DiscoveryPolicy's sources once and print the ranked images
   version   Print the version
 
@@ -44,6 +48,10 @@ async function main(args: string[]): Promise<number> {
         }
         return await runOperator(opts);
       }
+      case "demo":
+        return await runDemo(commandArgs);
+      case "sim":
+        return await runSimCommand(commandArgs);
       case "discover":
         return await runDiscover(commandArgs);
       default:

@@ -187,6 +187,14 @@ export class CachedImageReconciler {
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets);
       const answer = ctx.pacer.tryAcquire(name);
+      if (log.enabled("debug")) {
+        log.debug("Pacing", {
+          demand: plan.demand.length,
+          grants: answer.grants.length,
+          waiting: answer.waiting,
+          retryAfterMs: answer.retryAfterMs,
+        });
+      }
       retryAfterMs = answer.retryAfterMs;
       for (const node of answer.grants) {
         const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {

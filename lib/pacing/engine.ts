@@ -475,11 +475,34 @@ export class PacingEngine {
     return { claims, claimedAhead, claimed };
   }
 
-  /** Runs a plan and wakes everyone who may start now. */
+  /**
+   * Runs a plan and wakes everyone who may start now. Also wakes, for every budget with a free
+   * slot that only `minDelay` keeps closed, the first image in line that is not backing off: the
+   * engine has no timers, so that image must learn now when to ask again (otherwise it would
+   * wait for its idle retry, having last been told the budget was full).
+   */
   #wakeClaimants(): void {
     if (!this.#onWake || this.#demands.size === 0) return;
-    const plan = this.#plan(this.#now());
+    const now = this.#now();
+    const plan = this.#plan(now);
     for (const d of plan.claims.keys()) this.#onWake(d.image);
+    const handled = new Set<string>();
+    const busy = (node: string) => this.#nodeLoad.has(node) || plan.claimed.has(node);
+    const busyNodes = () => concat(this.#nodeLoad.keys(), plan.claimed);
+    for (const d of this.#sortedDemands()) {
+      if (handled.has(d.budget) || d.blockedUntil > now) continue;
+      if (plan.claims.has(d)) {
+        // Someone in this budget was woken already.
+        handled.add(d.budget);
+        continue;
+      }
+      if (d.pick(1, now, busy, busyNodes).length === 0) continue;
+      handled.add(d.budget);
+      const b = this.#budgets.get(d.budget);
+      if ((b?.active ?? 0) + (b?.reserved ?? 0) < this.#configOf(b).maxConcurrent) {
+        this.#onWake(d.image);
+      }
+    }
   }
 
   /**

@@ -391,3 +391,20 @@ Deno.test("the latest known time wins: minDelay ending after a node backoff", ()
   });
   assert.deepEqual(engine.tryAcquire("b"), { grants: [], retryAfterMs: 10_000, waiting: "delay" });
 });
+
+Deno.test("a slot freeing during minDelay wakes the first image in line to learn its retry", () => {
+  const { engine, clock, woken } = testEngine();
+  engine.setBudget("p", { maxConcurrent: 1, minDelayMs: 10_000 });
+  engine.observePod(podView("x", "n9", "p", clock.now));
+  engine.setDemand("a", { budget: "p", nodes: needs("n1") });
+  const full = engine.tryAcquire("a");
+  assert.equal(full.waiting, "capacity");
+  clock.advance(1_000);
+  // The pull ends while the budget's 10 s delay still runs: nobody may start now, but "a" was
+  // last told "full" and must hear that it can start once the delay is over.
+  engine.observePod(podView("x", "n9", "p", clock.now - 1_000, false));
+  assert.deepEqual(woken, ["a"]);
+  const again = engine.tryAcquire("a");
+  assert.equal(again.waiting, "delay");
+  assert.equal(again.retryAfterMs, 9_000);
+});
