@@ -20,7 +20,13 @@ import { Logger } from "../log/mod.ts";
 import { DropMetrics } from "../metrics/mod.ts";
 import { pullActivity } from "../pacing/mod.ts";
 import { startSimCluster } from "../sim/mod.ts";
-import { type DemoSnapshot, type ImageRow, renderChanges, renderScreen } from "./demo_view.ts";
+import {
+  type DemoSnapshot,
+  type ImageRow,
+  renderChanges,
+  renderScreen,
+  shortReference,
+} from "./demo_view.ts";
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from "./flags.ts";
 
 /** Flags of `drop demo`. */
@@ -281,7 +287,9 @@ function summary(
   const failing = s.images.filter((i) => i.phase !== "Ready");
   if (failing.length > 0) {
     lines.push("  not cached:");
-    for (const i of failing) lines.push(`    ${i.name} (${i.reference}): ${i.message || i.phase}`);
+    for (const i of failing) {
+      lines.push(`    ${shortReference(i.reference)}: ${i.message || i.phase}`);
+    }
   }
   return lines.join("\n");
 }

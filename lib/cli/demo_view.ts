@@ -62,10 +62,22 @@ function phaseColor(phase: string): keyof typeof COLORS {
   return "dim";
 }
 
+/** A reference without the implicit Docker Hub prefix, for display. */
+export function shortReference(ref: string): string {
+  return ref.replace(/^docker\.io\/(library\/)?/, "");
+}
+
+function fit(text: string, width: number): string {
+  return text.length > width ? text.slice(0, Math.max(1, width - 1)) + "…" : text;
+}
+
 /** The full-screen view for a terminal of `columns` width. */
 export function renderScreen(s: DemoSnapshot, columns: number, color = true): string {
-  const nameWidth = Math.min(28, Math.max(8, ...s.images.map((i) => i.name.length)));
-  const barWidth = Math.max(10, Math.min(30, columns - nameWidth - 40));
+  const labels = s.images.map((img, i) =>
+    `${String(i + 1).padStart(2)} ${shortReference(img.reference)}`
+  );
+  const nameWidth = Math.min(44, Math.max(12, ...labels.map((l) => l.length)));
+  const barWidth = Math.max(10, Math.min(24, columns - nameWidth - 30));
   const lines: string[] = [];
   lines.push(
     paint(
@@ -77,23 +89,29 @@ export function renderScreen(s: DemoSnapshot, columns: number, color = true): st
     ),
     "",
   );
-  for (const img of s.images) {
-    const label = img.name.length > nameWidth ? img.name.slice(0, nameWidth - 1) + "…" : img.name;
+  s.images.forEach((img, i) => {
     const status = paint(img.phase.padEnd(8), phaseColor(img.phase), color);
-    const detail = img.phase === "Degraded" ? ` ${paint(img.message, "red", color)}` : "";
-    lines.push(
-      `${label.padEnd(nameWidth)} ${bar(img.ready, img.targeted, barWidth)} ${
-        `${img.ready}/${img.targeted}`.padStart(5)
-      } ${status}${detail}`.slice(0, columns + 40),
-    );
-  }
-  // The grid: one row per node, one column per image.
-  if (s.images.length > 0 && s.images.length <= Math.max(4, columns - 20)) {
+    const head = `${fit(labels[i], nameWidth).padEnd(nameWidth)} ${
+      bar(img.ready, img.targeted, barWidth)
+    } ${`${img.ready}/${img.targeted}`.padStart(5)} `;
+    const room = columns - head.length - 9;
+    const detail = img.phase === "Degraded" && room > 10
+      ? ` ${paint(fit(img.message, room), "red", color)}`
+      : "";
+    lines.push(`${head}${status}${detail}`);
+  });
+  // The grid: one row per node, one column per image (numbered as above).
+  if (s.images.length > 0 && s.images.length * 2 + 14 <= columns) {
+    const nodeWidth = Math.max(...s.nodes.map((n) => n.length), 4);
+    const header = s.images.map((_, i) => String((i + 1) % 10)).join(" ");
     lines.push(
       "",
-      paint("nodes x images   █ cached  ▒ pulling  ✗ failed  · waiting", "dim", color),
+      paint(
+        `${"".padEnd(nodeWidth)}  ${header}   █ cached  ▒ pulling  ✗ failed  · waiting`,
+        "dim",
+        color,
+      ),
     );
-    const nodeWidth = Math.max(...s.nodes.map((n) => n.length), 4);
     for (const node of s.nodes) {
       const cells = s.images.map((img) => {
         if (img.cachedNodes.includes(node)) return paint("█", "green", color);
@@ -119,9 +137,9 @@ export function renderChanges(
     previous.set(img.name, state);
     const extra = img.phase === "Degraded" ? `: ${img.message}` : "";
     out.push(
-      `[${
-        seconds(s.elapsedMs).padStart(6)
-      }] ${img.name}: ${img.phase} ${img.ready}/${img.targeted}${extra}`,
+      `[${seconds(s.elapsedMs).padStart(6)}] ${
+        shortReference(img.reference)
+      }: ${img.phase} ${img.ready}/${img.targeted}${extra}`,
     );
   }
   return out;

@@ -43,8 +43,11 @@ Deno.test("bar fills in proportion", () => {
 Deno.test("renderScreen shows bars, phases, failures and the grid", () => {
   const text = renderScreen(snapshot(), 100, false);
   assert.match(text, /drop demo {2}12\.3s {2}2 nodes {2}2 images {2}42 API requests/);
-  assert.match(text, /alpine\s+█+\s+2\/2 Ready/);
-  assert.match(text, /broken\s+░+\s+0\/2 Degraded 0\/2 nodes ready: dns: cannot resolve/);
+  assert.match(text, / 1 alpine:3\.20\s+█+\s+2\/2 Ready/);
+  assert.match(
+    text,
+    / 2 registry\.invalid\.local:9999\/x:1\s+░+\s+0\/2 Degraded 0\/2 nodes ready: dns/,
+  );
   assert.match(text, /sim-node-1 {2}█ ✗/);
   assert.match(text, /sim-node-2 {2}█ ·/);
 });
