@@ -8,7 +8,6 @@
  */
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import {
-  CACHED_IMAGE,
   CACHED_IMAGE_SET,
   type CachedImageStatus,
   DISCOVERY_POLICY,

@@ -19,5 +19,5 @@ Deno.test("Logger writes JSON lines with fields, filters levels and masks secret
 Deno.test("Logger text format is readable", () => {
   const lines: string[] = [];
   new Logger({ write: (l) => lines.push(l) }).warn("slow", { key: "a b", n: 2 });
-  assert.match(lines[0], /WARN  slow key="a b" n=2$/);
+  assert.match(lines[0], /WARN {2}slow key="a b" n=2$/);
 });
