@@ -175,6 +175,11 @@ Deno.test("a node created through the API with the managed label is picked up; o
     const foreign = await nodes.get("foreign");
     assert.equal(foreign.status?.conditions, undefined);
     assert.deepEqual(cluster.nodes.names(), ["by-hand"]);
+    // Taking the label away releases the node, giving it back picks it up again.
+    await cluster.nodes.label("by-hand", { "drop-sim/managed": null });
+    await waitFor(() => (cluster.nodes.names().length === 0 ? true : undefined), "the release");
+    await cluster.nodes.label("foreign", { "drop-sim/managed": "true" });
+    await cluster.kubelets.waitForReady(["foreign"]);
   } finally {
     await cluster.stop();
   }

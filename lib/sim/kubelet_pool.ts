@@ -22,6 +22,7 @@ import {
   SECRETS,
 } from "../kube/mod.ts";
 import { Limiter } from "./_limiter.ts";
+import { promptlyAborted } from "./_prompt_watch.ts";
 import { ImagePuller, type PullRecord } from "./image_puller.ts";
 import { ImageStore, type StoredImageInfo } from "./image_store.ts";
 import {
@@ -55,13 +56,17 @@ export interface KubeletPoolOptions {
   timeScale?: number;
   /** Pull bandwidth in bytes per second, for all nodes or by node name. Default 100 MB/s. */
   bandwidth?: number | Record<string, number>;
-  /** Nodes managed; default `drop-sim/managed=true`. */
-  labelSelector?: string;
-  /** Lease renewal period (wall ms). Default 10 s × timeScale, kept within [1 s, 10 s]. */
+  /** Which nodes this pool runs; default those labelled `drop-sim/managed: "true"`. */
+  manages?: (node: Node) => boolean;
+  /**
+   * Lease renewal period (wall ms). Default 10 s whatever the time scale: node health is judged
+   * in real time (kube-controller-manager's 40 s grace period), and faster heartbeats would only
+   * cost API load at thousands of nodes.
+   */
   leaseRenewIntervalMs?: number;
   /**
-   * Period of unconditional node status reports (wall ms). Default 5 min × timeScale, within
-   * [10 s, 5 min], as the kubelet's `nodeStatusReportFrequency`.
+   * Period of unconditional node status reports (wall ms). Default 5 min, the kubelet's
+   * `nodeStatusReportFrequency`, likewise not scaled.
    */
   nodeStatusReportIntervalMs?: number;
   /**
@@ -156,19 +161,21 @@ export class KubeletPool {
     }
     const scaled = (ms: number, min: number, max: number) =>
       Math.min(max, Math.max(min, ms * this.#timeScale));
-    this.#leaseMs = opts.leaseRenewIntervalMs ?? scaled(10_000, 1_000, 10_000);
-    this.#reportMs = opts.nodeStatusReportIntervalMs ?? scaled(300_000, 10_000, 300_000);
+    this.#leaseMs = opts.leaseRenewIntervalMs ?? 10_000;
+    this.#reportMs = opts.nodeStatusReportIntervalMs ?? 300_000;
     this.#updateMs = opts.nodeStatusUpdateIntervalMs ?? scaled(10_000, 50, 10_000);
     this.#limiter = new Limiter(opts.maxConcurrentRequests ?? 32);
     if (typeof opts.bandwidth === "object") {
       for (const [name, bps] of Object.entries(opts.bandwidth)) this.#bandwidth.set(name, bps);
     }
-    this.#nodeInformer = new Informer<Node>(this.#client.resource<Node>(NODES), {
-      labelSelector: opts.labelSelector ?? `${MANAGED_LABEL}=true`,
+    // Nodes are filtered here rather than with a label selector, so that a node losing the
+    // label is released like a deleted one.
+    this.#nodeInformer = new Informer<Node>(promptlyAborted(this.#client.resource<Node>(NODES)), {
       name: "sim-kubelet nodes",
+      transform: stripManagedFields,
       onError: (e) => this.#report(e),
     });
-    this.#podInformer = new Informer<Pod>(this.#client.resource<Pod>(PODS), {
+    this.#podInformer = new Informer<Pod>(promptlyAborted(this.#client.resource<Pod>(PODS)), {
       name: "sim-kubelet pods",
       indexers: { node: nodeNameIndexer },
       transform: stripManagedFields,
@@ -284,6 +291,10 @@ export class KubeletPool {
     const uid = obj.metadata?.uid ?? "";
     if (!name || this.#stop.signal.aborted) return;
     const known = this.#nodes.get(name);
+    if (!(this.#opts.manages ?? isManaged)(obj)) {
+      if (known) this.#removeNode(known, false);
+      return;
+    }
     if (known && known.uid === uid) {
       known.obj = obj;
       return;
@@ -640,7 +651,12 @@ class PodGone extends Error {
   }
 }
 
-function stripManagedFields(pod: Pod): Pod {
-  if (pod.metadata?.managedFields) pod.metadata.managedFields = undefined;
-  return pod;
+function isManaged(node: Node): boolean {
+  return node.metadata?.labels?.[MANAGED_LABEL] === "true";
+}
+
+/** Informer caches at thousands of objects need not keep field ownership. */
+function stripManagedFields<T extends Pod | Node>(obj: T): T {
+  if (obj.metadata?.managedFields) obj.metadata.managedFields = undefined;
+  return obj;
 }

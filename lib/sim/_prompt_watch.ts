@@ -1,0 +1,43 @@
+/**
+ * Watches that end at once when their signal aborts.
+ *
+ * @module
+ */
+import type { KubeObject, ListWatcher, WatchEvent, WatchOptions } from "../kube/mod.ts";
+
+/**
+ * Wraps a list-watcher so that an aborted watch ends at once. Aborting a fetch was seen not to
+ * reject a body read already pending, so a quiet watch could outlive its abort until the next
+ * bookmark (a minute); the kubelets must stop promptly.
+ */
+export function promptlyAborted<T extends KubeObject>(source: ListWatcher<T>): ListWatcher<T> {
+  return {
+    listAll: (opts) => source.listAll(opts),
+    watch: (opts?: WatchOptions) => abortable(source.watch(opts), opts?.signal),
+  };
+}
+
+async function* abortable<T>(
+  source: AsyncIterable<WatchEvent<T>>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<WatchEvent<T>> {
+  const it = source[Symbol.asyncIterator]();
+  const aborted = new Promise<IteratorResult<WatchEvent<T>>>((resolve) => {
+    const end = () => resolve({ done: true, value: undefined });
+    if (signal?.aborted) end();
+    else signal?.addEventListener("abort", end, { once: true });
+  });
+  try {
+    for (;;) {
+      const next = it.next();
+      // A read that fails after we left must not surface as an unhandled rejection.
+      next.catch(() => {});
+      const result = await Promise.race([next, aborted]);
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    // The source may still be parked on its read; it ends on its own once data or close comes.
+    it.return?.().catch(() => {});
+  }
+}
