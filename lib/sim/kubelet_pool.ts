@@ -124,6 +124,7 @@ interface SimNode {
   cancelLease?: () => void;
   cancelReport?: () => void;
   cancelFlush?: () => void;
+  statusWrites: Promise<void>;
   readyWaiters: (() => void)[];
   gone: boolean;
 }
@@ -328,6 +329,7 @@ export class KubeletPool {
       history: [],
       readyWaiters: [],
       gone: false,
+      statusWrites: Promise.resolve(),
     };
     node.puller = new ImagePuller({
       catalogue: this.#opts.catalogue,
@@ -352,7 +354,7 @@ export class KubeletPool {
       () => this.#leaseTick(node),
     );
     node.cancelReport = this.#scheduler.after(
-      this.#reportMs * (0.5 + Math.random() * 0.5),
+      Math.random() * this.#reportMs,
       () => this.#reportTick(node),
     );
     for (const pod of this.#podInformer.byIndex("node", name)) this.#onPod(pod);
@@ -449,10 +451,14 @@ export class KubeletPool {
     node.cancelFlush?.();
     node.cancelFlush = this.#scheduler.after(delayMs, () => {
       node.cancelFlush = undefined;
-      this.#writeNodeStatus(node).catch((e) => {
-        this.#report(e);
-        this.#flushStatusSoon(node, Math.max(this.#updateMs, 1000));
-      });
+      // One write at a time per node, each built when it starts: a later state never lands
+      // before an earlier one.
+      node.statusWrites = node.statusWrites
+        .then(() => this.#writeNodeStatus(node))
+        .catch((e) => {
+          this.#report(e);
+          this.#flushStatusSoon(node, Math.max(this.#updateMs, 1000));
+        });
     });
   }
 
