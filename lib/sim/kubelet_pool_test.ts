@@ -230,7 +230,7 @@ Deno.test("pulls are serialised per node; other nodes pull in parallel", async (
           (await podEvents(cluster.client, `serial-${i}`)).find((e) => e.reason === "Pulled"),
         "Pulled",
       );
-      const m = /in ([\d.]+m?s) \(([\d.]+m?s) including waiting\)/.exec(event.message!)!;
+      const m = /in (\S+) \((\S+) including waiting\)/.exec(event.message!)!;
       pulled.push({ pull: seconds(m[1]), total: seconds(m[2]) });
     }
     const order = pulled.map((p, i) => ({ ...p, i })).sort((a, b) => a.total - b.total);
@@ -256,8 +256,12 @@ Deno.test("pulls are serialised per node; other nodes pull in parallel", async (
   }
 });
 
+/** Parses a Go duration such as "512ms", "20.05s" or "1m0.15s" into seconds. */
 function seconds(d: string): number {
-  return d.endsWith("ms") ? Number(d.slice(0, -2)) / 1000 : Number(d.slice(0, -1));
+  if (d.endsWith("ms")) return Number(d.slice(0, -2)) / 1000;
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?([\d.]+)s$/.exec(d);
+  if (!m) throw new Error(`Cannot parse duration "${d}"`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3]);
 }
 
 Deno.test("a moved tag is pulled again under Always; status.images lists both digests", async () => {
