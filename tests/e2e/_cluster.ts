@@ -448,7 +448,7 @@ async function cleanupExternal(
     const kinds of [
       "cachedimagesets.drop.corewire.io",
       "cachedimages.drop.corewire.io,discoverypolicies.drop.corewire.io,pullpolicies.drop.corewire.io",
-      `secrets,leases.coordination.k8s.io`,
+      "secrets",
       "namespaces",
     ]
   ) {
