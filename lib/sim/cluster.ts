@@ -6,6 +6,7 @@
  */
 import type { Namespace, Node, Taint } from "kubernetes-types/core/v1.d.ts";
 import { parse as parseYaml } from "yaml";
+import { crdFor, KINDS } from "../api/mod.ts";
 import {
   configFromKubeconfigText,
   isAlreadyExists,
@@ -57,7 +58,10 @@ export interface SimClusterOptions {
   registry?: SimRegistryOptions;
   /** Pull bandwidth in bytes per second, for all nodes or by name (default 100 MB/s). */
   nodeBandwidth?: number | Record<string, number>;
-  /** Folder of CRD manifests registered at start (default the repository's `crds/`). */
+  /**
+   * Folder of CRD manifests registered at start. Default: the CRDs generated from `lib/api`, the
+   * same objects `crds/` holds, built in-process so a bundled binary needs no files.
+   */
   crdsDir?: string | URL;
   /** Write the kubeconfig here once the nodes are Ready. */
   kubeconfigPath?: string;
@@ -127,7 +131,6 @@ export interface SimCluster {
   stop(): Promise<void>;
 }
 
-const DEFAULT_CRDS_DIR = new URL("../../crds/", import.meta.url);
 const BASE_LABELS = {
   "kubernetes.io/os": "linux",
   "kubernetes.io/arch": "amd64",
@@ -135,7 +138,7 @@ const BASE_LABELS = {
 };
 
 /**
- * Starts a simulated cluster: API server (with the CRDs from `crdsDir` and the namespace
+ * Starts a simulated cluster: API server (with our CRDs and the namespace
  * `drop-system`), nodes `sim-node-1..N` with their kubelets, and the registry. Resolves once
  * every node is Ready.
  */
@@ -158,7 +161,8 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
     }
   };
   try {
-    for (const crd of await readCrds(opts.crdsDir ?? DEFAULT_CRDS_DIR)) apiServer.registerCrd(crd);
+    const crds = opts.crdsDir ? await readCrds(opts.crdsDir) : KINDS.map((k) => crdFor(k));
+    for (const crd of crds) apiServer.registerCrd(crd);
 
     const kubeconfig = apiServer.kubeconfig();
     const client = new KubeClient(configFromKubeconfigText(kubeconfig));

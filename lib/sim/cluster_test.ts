@@ -225,3 +225,25 @@ Deno.test("the registry endpoint lists tags of the cluster's catalogue", async (
     await cluster.stop();
   }
 });
+
+Deno.test("CRDs from a folder register the same resources as the generated ones", async () => {
+  const cluster = await startSimCluster({
+    nodes: 0,
+    crdsDir: new URL("../../crds/", import.meta.url),
+    registry: { serve: false },
+  });
+  try {
+    const stored = cluster.apiServer.store.list(
+      "apiextensions.k8s.io",
+      "customresourcedefinitions",
+    );
+    assert.equal(stored.length, 4);
+    const list = await cluster.client.getJson<{ kind: string }>(
+      "/apis/drop.corewire.io/v1alpha1/pullpolicies",
+    );
+    assert.equal(list.kind, "PullPolicyList");
+    assert.equal(cluster.registry.url, undefined);
+  } finally {
+    await cluster.stop();
+  }
+});

@@ -346,13 +346,10 @@ export class KubeletPool {
       },
     });
     this.#nodes.set(name, node);
-    // Registration first; heartbeats start at a random point of their period so that
-    // thousands of nodes spread their writes evenly.
+    // Registration and the first Lease at once, as a starting kubelet; later heartbeats start at
+    // a random point of their period so that thousands of nodes spread their writes evenly.
     this.#flushStatusSoon(node, 0);
-    node.cancelLease = this.#scheduler.after(
-      Math.random() * this.#leaseMs,
-      () => this.#leaseTick(node),
-    );
+    node.cancelLease = this.#scheduler.after(0, () => this.#leaseTick(node, true));
     node.cancelReport = this.#scheduler.after(
       Math.random() * this.#reportMs,
       () => this.#reportTick(node),
@@ -404,14 +401,14 @@ export class KubeletPool {
     });
   }
 
-  #leaseTick(node: SimNode): void {
+  #leaseTick(node: SimNode, first = false): void {
     if (node.gone) return;
     this.#renewLease(node)
       .catch((e) => this.#report(e))
       .finally(() => {
-        if (!node.gone) {
-          node.cancelLease = this.#scheduler.after(this.#leaseMs, () => this.#leaseTick(node));
-        }
+        if (node.gone) return;
+        const next = first ? Math.random() * this.#leaseMs : this.#leaseMs;
+        node.cancelLease = this.#scheduler.after(next, () => this.#leaseTick(node));
       });
   }
 
