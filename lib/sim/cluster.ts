@@ -165,10 +165,11 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
     for (const crd of crds) apiServer.registerCrd(crd);
 
     const kubeconfig = apiServer.kubeconfig();
-    const client = new KubeClient(configFromKubeconfigText(kubeconfig));
+    // The kubeconfig carries everything inline; a base directory avoids asking for the cwd.
+    const client = new KubeClient(configFromKubeconfigText(kubeconfig, { baseDir: "/" }));
     cleanups.push(() => client.close());
     const kubeletClient = new KubeClient(
-      configFromKubeconfigText(apiServer.kubeconfig({ token: kubeletToken })),
+      configFromKubeconfigText(apiServer.kubeconfig({ token: kubeletToken }), { baseDir: "/" }),
       { userAgent: "kubelet/v1.30.0 (linux/amd64) drop-sim" },
     );
     cleanups.push(() => kubeletClient.close());
@@ -205,12 +206,7 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
     const nodes = nodeHelpers(client, kubelets);
     if (opts.faults) Object.assign(apiServer.faults, opts.faults);
 
-    // Written under a temporary name and renamed, so whoever waits for the file reads it whole.
-    const writeKubeconfig = async (path: string) => {
-      const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-      await Deno.writeTextFile(temporary, kubeconfig, { mode: 0o600 });
-      await Deno.rename(temporary, path);
-    };
+    const writeKubeconfig = (path: string) => writeAtomically(path, kubeconfig);
     if (opts.kubeconfigPath) await writeKubeconfig(opts.kubeconfigPath);
 
     return {
@@ -235,6 +231,25 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
     await cleanup();
     throw e;
   }
+}
+
+/**
+ * Writes under a temporary name and renames, so whoever waits for the file reads it whole. When
+ * permissions cover only the file itself, it is written in place.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temporary, text, { mode: 0o600 });
+    await Deno.rename(temporary, path);
+    return;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied)) {
+      throw e;
+    }
+    await Deno.remove(temporary).catch(() => {});
+  }
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
 }
 
 async function readCrds(dir: string | URL): Promise<Record<string, unknown>[]> {
