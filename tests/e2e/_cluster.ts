@@ -125,11 +125,11 @@ export interface E2ECluster {
   installOperatorRbac(): Promise<string[]>;
   /** A kubeconfig authenticating as the operator's ServiceAccount with a real TokenRequest token. */
   operatorKubeconfig(): Promise<string>;
-  /** Starts the operator bundle as the ServiceAccount; it is killed at the end of the test. */
+  /** Starts the operator bundle as the ServiceAccount; it is stopped at the end of the test. */
   startOperator(extraArgs?: string[]): Promise<OperatorProcess>;
   /** Operators started so far (for logs). */
   readonly operators: OperatorProcess[];
-  /** Runs `fn` at the end of the test, before operators are killed (last deferred first). */
+  /** Runs `fn` at the end of the test, after the operators stopped (last deferred first). */
   defer(fn: () => Promise<void> | void): void;
   /**
    * The API server's audit events of the operator's ServiceAccount (local mode with
@@ -185,7 +185,7 @@ function randomId(): string {
 
 /**
  * Runs `fn` against the target's cluster: starts (local) or locks (external) it, installs the
- * CRDs, and always cleans up: operators killed, objects deleted (external), control plane stopped
+ * CRDs, and always cleans up: operators stopped, objects deleted (external), control plane stopped
  * (local). When `fn` throws, the operators' and control plane's log tails are printed.
  */
 export async function withE2ECluster<T>(
@@ -360,6 +360,7 @@ export async function withE2ECluster<T>(
     if (cp) console.error(`----- control plane (${cp.dir})\n${await cp.logs(30)}`);
     throw err;
   } finally {
+    for (const op of operators) await stopOperator(op);
     for (const fn of deferred.reverse()) {
       try {
         await fn();
@@ -367,7 +368,6 @@ export async function withE2ECluster<T>(
         console.error(`deferred cleanup failed: ${e}`);
       }
     }
-    for (const op of operators) await killOperator(op);
     client?.close();
     if (cleanup) await cleanup().catch((e) => console.error(`cleanup failed: ${e}`));
     if (unlock) await unlock().catch((e) => console.error(`unlock failed: ${e}`));
@@ -386,13 +386,28 @@ function auditPolicy(user: string): string {
   });
 }
 
-/** SIGKILLs an operator if it still runs and waits for its exit. */
-export async function killOperator(op: OperatorProcess): Promise<void> {
-  try {
-    op.child.kill("SIGKILL");
-  } catch {
-    // already exited
-  }
+/**
+ * Stops an operator if it still runs: SIGTERM first, so that it releases its Lease, then SIGKILL
+ * after 10 s. Waits for the exit.
+ */
+export async function stopOperator(op: OperatorProcess): Promise<void> {
+  const signal = (sig: Deno.Signal) => {
+    try {
+      op.child.kill(sig);
+    } catch {
+      // already exited
+    }
+  };
+  signal("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    op.status.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 10_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!exited) signal("SIGKILL");
   await op.status;
 }
 

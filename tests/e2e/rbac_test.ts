@@ -97,7 +97,15 @@ async function rbacScenario(c: E2ECluster, t: Deno.TestContext) {
   );
 
   // With leader election, as deploy/'s Deployment runs it.
-  const op = await c.startOperator(["--leader-elect", "--log-level=debug"]);
+  const lease = c.name("drop-leader");
+  c.defer(async () => {
+    await c.kubectl(["delete", "lease", lease, "-n", OPERATOR_NAMESPACE, "--ignore-not-found"]);
+  });
+  const op = await c.startOperator([
+    "--leader-elect",
+    `--leader-election-id=${lease}`,
+    "--log-level=debug",
+  ]);
   await waitUntil("the operator's readyz", async () => (await op.get("/readyz")).status === 200);
 
   await c.apply(
