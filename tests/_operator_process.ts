@@ -20,6 +20,9 @@ export function operatorBundle(): Promise<string> {
       stderr: "piped",
     }).output();
     if (code !== 0) throw new Error(`deno bundle failed: ${new TextDecoder().decode(stderr)}`);
+    // Readable by other users: some tests run it as an unprivileged uid.
+    await Deno.chmod(dir, 0o755);
+    await Deno.chmod(out, 0o644);
     return out;
   })();
   return bundled;
