@@ -201,7 +201,7 @@ export class CachedImageReconciler {
           namespace: ctx.podNamespace,
           policy,
           activeDeadlineSeconds: ctx.pullDeadlineSeconds,
-          startedAt: ctx.now(),
+          startedAt: answer.at,
         });
         try {
           await this.#pods.create(pod, { signal });

@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { PacingEngine, type PacingEngineOptions, type PullPodView } from "./engine.ts";
+import {
+  type AcquireResult,
+  PacingEngine,
+  type PacingEngineOptions,
+  type PullPodView,
+} from "./engine.ts";
 import type { NodeNeed } from "./_demand.ts";
 
 /** A clock the test moves by hand. */
@@ -45,4 +50,10 @@ export function podView(
   active = true,
 ): PullPodView {
   return { key: `drop-system/${image}-${node}`, image, node, budget, createdAt, active };
+}
+
+/** An acquire result without its timestamp, for comparing whole decisions. */
+export function decision(r: AcquireResult): Omit<AcquireResult, "at"> {
+  const { at: _at, ...rest } = r;
+  return rest;
 }

@@ -62,6 +62,8 @@ export interface AcquireResult {
    * failed.
    */
   grants: string[];
+  /** The engine's time of this decision (ms): the start time it counts for every grant. */
+  at: number;
   /** When nodes remain: how long until this image should call `tryAcquire` again. */
   retryAfterMs?: number;
   /** When nodes remain: why they were not granted now. */
@@ -331,15 +333,15 @@ export class PacingEngine {
     const now = this.#now();
     this.#expireReservations(now);
     const demand = this.#demands.get(image);
-    if (!demand) return { grants: [] };
+    if (!demand) return { grants: [], at: now };
 
     const plan = this.#plan(now, demand);
     const grants = plan.claims.get(demand) ?? [];
     for (const node of grants) this.#reserve(demand, node, now);
     for (const other of plan.claims.keys()) if (other !== demand) this.#onWake?.(other.image);
 
-    if (demand.pending <= 0) return { grants };
-    return { grants, ...this.#whenAgain(demand, plan, now) };
+    if (demand.pending <= 0) return { grants, at: now };
+    return { grants, at: now, ...this.#whenAgain(demand, plan, now) };
   }
 
   /**

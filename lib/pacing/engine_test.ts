@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_BUDGET } from "./budget.ts";
 import { PacingEngine } from "./engine.ts";
-import { needs, podView, testEngine } from "./_testing.ts";
+import { decision, needs, podView, testEngine } from "./_testing.ts";
 
 const FREE = { maxConcurrent: 1, minDelayMs: 0 };
 
@@ -37,13 +37,13 @@ Deno.test("starts under a budget are at least minDelay apart", () => {
   engine.setDemand("a", { budget: "p", nodes: needs("n1", "n2", "n3") });
   assert.deepEqual(engine.tryAcquire("a").grants, ["n1"]);
   const early = engine.tryAcquire("a");
-  assert.deepEqual(early, { grants: [], retryAfterMs: 10_000, waiting: "delay" });
+  assert.deepEqual(decision(early), { grants: [], retryAfterMs: 10_000, waiting: "delay" });
   clock.advance(9_999);
   assert.deepEqual(engine.tryAcquire("a").grants, []);
   assert.equal(engine.tryAcquire("a").retryAfterMs, 1);
   clock.advance(1);
   const next = engine.tryAcquire("a");
-  assert.deepEqual(next, { grants: ["n2"], retryAfterMs: 10_000, waiting: "delay" });
+  assert.deepEqual(decision(next), { grants: ["n2"], retryAfterMs: 10_000, waiting: "delay" });
 });
 
 Deno.test("minDelay counts from pods seen in the cache, never from the future", () => {
@@ -51,7 +51,11 @@ Deno.test("minDelay counts from pods seen in the cache, never from the future", 
   engine.setBudget("p", { maxConcurrent: 5, minDelayMs: 10_000 });
   engine.observePod(podView("other", "n9", "p", clock.now - 4_000, false));
   engine.setDemand("a", { budget: "p", nodes: needs("n1") });
-  assert.deepEqual(engine.tryAcquire("a"), { grants: [], retryAfterMs: 6_000, waiting: "delay" });
+  assert.deepEqual(decision(engine.tryAcquire("a")), {
+    grants: [],
+    retryAfterMs: 6_000,
+    waiting: "delay",
+  });
   // A creationTimestamp ahead of our clock counts as now, not as a start in the future.
   engine.observePod(podView("skewed", "n8", "p", clock.now + 3_600_000, false));
   assert.equal(engine.tryAcquire("a").retryAfterMs, 10_000);
@@ -138,12 +142,16 @@ Deno.test("images in backoff or with nothing startable do not hold up the images
   engine.setDemand("c", { budget: "p", nodes: needs("n3") });
   engine.setDemand("d", { budget: "p", nodes: needs("n4") });
 
-  assert.deepEqual(engine.tryAcquire("a"), {
+  assert.deepEqual(decision(engine.tryAcquire("a")), {
     grants: [],
     retryAfterMs: 60_000,
     waiting: "backoff",
   });
-  assert.deepEqual(engine.tryAcquire("b"), { grants: [], retryAfterMs: 30_000, waiting: "nodes" });
+  assert.deepEqual(decision(engine.tryAcquire("b")), {
+    grants: [],
+    retryAfterMs: 30_000,
+    waiting: "nodes",
+  });
   assert.equal(engine.tryAcquire("c").waiting, "nodes");
   assert.deepEqual(engine.tryAcquire("d").grants, ["n4"]);
 });
@@ -320,7 +328,11 @@ Deno.test("many nodes in node-level backoff: the free one is found, none free me
   engine.clearDemand("a");
   engine.setDemand("b", { budget: "p", nodes: nodes.slice(0, 499) });
   engine.setBudget("p", { maxConcurrent: 2, minDelayMs: 0 });
-  assert.deepEqual(engine.tryAcquire("b"), { grants: [], retryAfterMs: 1_000, waiting: "nodes" });
+  assert.deepEqual(decision(engine.tryAcquire("b")), {
+    grants: [],
+    retryAfterMs: 1_000,
+    waiting: "nodes",
+  });
   clock.advance(1_000);
   assert.deepEqual(engine.tryAcquire("b").grants, ["n000"]);
 });
@@ -336,9 +348,9 @@ Deno.test("a changed budget key moves an active pod's slot", () => {
 
 Deno.test("an image with no demand gets nothing and no retry", () => {
   const { engine } = testEngine();
-  assert.deepEqual(engine.tryAcquire("ghost"), { grants: [] });
+  assert.deepEqual(decision(engine.tryAcquire("ghost")), { grants: [] });
   engine.setDemand("a", { budget: "p", nodes: [] });
-  assert.deepEqual(engine.tryAcquire("a"), { grants: [] });
+  assert.deepEqual(decision(engine.tryAcquire("a")), { grants: [] });
 });
 
 Deno.test("setBudget refuses limits that cannot pace", () => {
@@ -367,13 +379,13 @@ Deno.test("an image waiting on a full budget and a node in backoff looks again w
     nodes: [{ name: "n1", joinedAt: 0, blockedUntil: clock.now + 4_000 }],
   });
   // The slot frees on an event, but the node's backoff ends silently: look again then.
-  assert.deepEqual(engine.tryAcquire("a"), {
+  assert.deepEqual(decision(engine.tryAcquire("a")), {
     grants: [],
     retryAfterMs: 4_000,
     waiting: "capacity",
   });
   engine.setDemand("a", { budget: "p", nodes: needs("n1") });
-  assert.deepEqual(engine.tryAcquire("a"), {
+  assert.deepEqual(decision(engine.tryAcquire("a")), {
     grants: [],
     retryAfterMs: 30_000,
     waiting: "capacity",
@@ -389,7 +401,11 @@ Deno.test("the latest known time wins: minDelay ending after a node backoff", ()
     budget: "p",
     nodes: [{ name: "n2", joinedAt: 0, blockedUntil: clock.now + 4_000 }],
   });
-  assert.deepEqual(engine.tryAcquire("b"), { grants: [], retryAfterMs: 10_000, waiting: "delay" });
+  assert.deepEqual(decision(engine.tryAcquire("b")), {
+    grants: [],
+    retryAfterMs: 10_000,
+    waiting: "delay",
+  });
 });
 
 Deno.test("a slot freeing during minDelay wakes the first image in line to learn its retry", () => {
