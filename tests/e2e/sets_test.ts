@@ -28,6 +28,9 @@ import { SIM_NODE_CONTROLLERS, type SimNodes, startSimNodes } from "./_sim_nodes
 const target = e2eTarget();
 const skipped = announceSkip(target, "tests/e2e/sets_test.ts");
 const prometheusSkip = await prometheusMissing();
+if (!skipped && prometheusSkip && Deno.env.get("DROP_REQUIRE_DISCOVERY_BACKENDS") === "1") {
+  throw new Error(`DROP_REQUIRE_DISCOVERY_BACKENDS=1 but ${prometheusSkip}`);
+}
 if (!skipped && prometheusSkip) {
   console.log(`skipping the discovery-backed set in tests/e2e/sets_test.ts: ${prometheusSkip}`);
 }
