@@ -36,7 +36,14 @@ export async function* watchStream<T extends KubeObject>(
 ): AsyncGenerator<WatchEvent<T>> {
   if (spec.signal?.aborted) return;
   const ac = new AbortController();
-  const onCallerAbort = () => ac.abort(spec.signal!.reason);
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // Aborting the fetch alone does not always wake a read already waiting on the body (seen with
+  // long-lived streams), so a pending read is cancelled too.
+  const interrupt = (reason: unknown) => {
+    ac.abort(reason);
+    reader?.cancel(reason).catch(() => {});
+  };
+  const onCallerAbort = () => interrupt(spec.signal!.reason);
   spec.signal?.addEventListener("abort", onCallerAbort, { once: true });
   // Time spent by the consumer between two events must not count as silence of the server.
   let lastActivity = Date.now();
@@ -46,10 +53,9 @@ export async function* watchStream<T extends KubeObject>(
   const watchdog = setInterval(() => {
     if (!consuming && Date.now() - lastActivity > limit) {
       stalled = true;
-      ac.abort(new WatchStalledError(spec.path, limit));
+      interrupt(new WatchStalledError(spec.path, limit));
     }
   }, Math.max(50, Math.min(limit / 4, 5_000)));
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
     let res: Response;
     try {
@@ -80,6 +86,8 @@ export async function* watchStream<T extends KubeObject>(
         if (stalled) throw new WatchStalledError(spec.path, limit);
         throw new Error(`Watch of ${spec.path} broke: ${(e as Error).message}`, { cause: e });
       }
+      if (chunk.done && spec.signal?.aborted) return;
+      if (chunk.done && stalled) throw new WatchStalledError(spec.path, limit);
       lastActivity = Date.now();
       const lines = chunk.done ? splitter.flush() : splitter.push(chunk.value);
       for (const line of lines) {
