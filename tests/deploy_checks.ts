@@ -142,6 +142,19 @@ export const OPERATOR_NEEDS: readonly Need[] = [
     resource: "discoverypolicies/status",
     verbs: ["update", "patch"],
   },
+  // Owner references with blockOwnerDeletion (pull Pods -> CachedImage, children -> set).
+  {
+    scope: "cluster",
+    group: "drop.corewire.io",
+    resource: "cachedimages/finalizers",
+    verbs: ["update"],
+  },
+  {
+    scope: "cluster",
+    group: "drop.corewire.io",
+    resource: "cachedimagesets/finalizers",
+    verbs: ["update"],
+  },
   // Events about cluster-scoped objects are written to namespace "default".
   { scope: "cluster", group: "", resource: "events", verbs: ["create", "patch"] },
   { scope: "cluster", group: "events.k8s.io", resource: "events", verbs: ["create", "patch"] },

@@ -120,7 +120,15 @@ export function startOperator(opts: OperatorOptions): Operator {
   });
   // The work queue exists before the engine so that the engine can wake images through it.
   const ciQueue = new WorkQueue<string>({ name: "cachedimage", hooks: queueHooks(metrics) });
-  const pacer = new PacingEngine({ now: opts.now, onWake: (image) => ciQueue.add(image) });
+  const pacer = new PacingEngine({
+    now: opts.now,
+    // A wake must not cut short the backoff of an image whose last reconcile failed (say, its
+    // Pod creation was refused and released the slot, which wakes it again): the rate-limited
+    // retry is already scheduled.
+    onWake: (image) => {
+      if (ciQueue.numRequeues(image) === 0) ciQueue.add(image);
+    },
+  });
   const events = new EventRecorder({
     client: client.resource(EVENTS),
     component: "drop-controller",

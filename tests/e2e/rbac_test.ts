@@ -296,7 +296,11 @@ Deno.test({
     if ("skip" in target) return;
     await withE2ECluster(target, {
       audit: true,
-      controlPlane: { controllers: [...SIM_NODE_CONTROLLERS] },
+      controlPlane: {
+        controllers: [...SIM_NODE_CONTROLLERS],
+        // As on OpenShift: setting blockOwnerDeletion needs update on the owner's finalizers.
+        apiServerArgs: ["--enable-admission-plugins=OwnerReferencesPermissionEnforcement"],
+      },
     }, (c) => rbacScenario(c, t));
   },
 });
