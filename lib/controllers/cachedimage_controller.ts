@@ -31,7 +31,7 @@ import {
   planCachedImage,
 } from "./cachedimage_plan.ts";
 import type { OperatorContext } from "./context.ts";
-import { FreshStatusWriter, invalidSpecStatus, PendingDeletes } from "./fresh_status.ts";
+import { FreshStatusWriter, PendingDeletes } from "./fresh_status.ts";
 import {
   backoffFromPolicy,
   type BudgetConfig,
@@ -160,18 +160,7 @@ export class CachedImageReconciler {
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       ctx.pacer.clearDemand(name);
-      await this.#status.write(
-        raw,
-        (prev) =>
-          invalidSpecStatus(
-            prev,
-            raw.metadata?.generation,
-            e.message,
-            new Date(ctx.now()),
-            "Degraded",
-          ),
-        signal,
-      );
+      await this.#status.writeInvalid(raw, e.message, new Date(ctx.now()), signal, "Degraded");
       ctx.events.event(raw, "Warning", "InvalidSpec", e.message);
       log.warn("Invalid CachedImage", { error: e.message });
       return;

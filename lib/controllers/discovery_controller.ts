@@ -31,7 +31,7 @@ import {
 } from "../discovery/mod.ts";
 import type { ReconcileResult } from "../kube/mod.ts";
 import type { OperatorContext } from "./context.ts";
-import { FreshStatusWriter, invalidSpecStatus } from "./fresh_status.ts";
+import { FreshStatusWriter } from "./fresh_status.ts";
 import { readSecretData } from "./secrets.ts";
 
 /** Longest wait after a sync in which every source failed, before trying again. */
@@ -81,11 +81,7 @@ export class DiscoveryReconciler {
       dp = parseDiscoveryPolicy(raw);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      await this.#status.write(
-        raw,
-        (p) => invalidSpecStatus(p, generation, e.message, new Date(now)),
-        signal,
-      );
+      await this.#status.writeInvalid(raw, e.message, new Date(now), signal);
       return;
     }
     const problems = checkSpec(dp.spec);
@@ -93,11 +89,7 @@ export class DiscoveryReconciler {
       const message = problems.map((p) => `${p.source ?? "imageFilter"}: ${p.error.message}`).join(
         "; ",
       );
-      await this.#status.write(
-        raw,
-        (p) => invalidSpecStatus(p, generation, message, new Date(now)),
-        signal,
-      );
+      await this.#status.writeInvalid(raw, message, new Date(now), signal);
       log.warn("Invalid DiscoveryPolicy", { error: message });
       return;
     }

@@ -116,6 +116,29 @@ export class FreshStatusWriter<S> {
     );
     if (result.written) this.#fresh.wrote(raw.metadata!.name!, raw, result.object);
   }
+
+  /** Writes Ready=False with reason InvalidSpec and `message` (and `phase`, when the kind has one). */
+  async writeInvalid(
+    raw: RawObject,
+    message: string,
+    now: Date,
+    signal: AbortSignal,
+    phase?: string,
+  ): Promise<void> {
+    await this.write(
+      raw,
+      (prev) =>
+        invalidSpecStatus(
+          prev as { conditions?: Condition[] },
+          raw.metadata?.generation,
+          message,
+          now,
+          phase,
+        ) as S,
+      signal,
+      true,
+    );
+  }
 }
 
 /** A status marking the spec invalid: Ready False with reason InvalidSpec and the message. */

@@ -20,7 +20,7 @@ import {
 } from "../api/mod.ts";
 import { isAlreadyExists, isNotFound, type ReconcileResult } from "../kube/mod.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
-import { FreshStatusWriter, invalidSpecStatus } from "./fresh_status.ts";
+import { FreshStatusWriter } from "./fresh_status.ts";
 import { childObject, desiredChildren, diffChildren, IMAGESET_LABEL } from "./imageset_plan.ts";
 
 /** Index of the CachedImage informer: children by set name. */
@@ -118,19 +118,7 @@ export class ImageSetReconciler {
       set = parseCachedImageSet(raw);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      await this.#status.write(
-        raw,
-        (prev) =>
-          invalidSpecStatus(
-            prev,
-            raw.metadata?.generation,
-            e.message,
-            new Date(ctx.now()),
-            "Degraded",
-          ),
-        signal,
-        true,
-      );
+      await this.#status.writeInvalid(raw, e.message, new Date(ctx.now()), signal, "Degraded");
       log.warn("Invalid CachedImageSet", { error: e.message });
       return;
     }

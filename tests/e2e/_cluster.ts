@@ -20,6 +20,7 @@ import {
   type ControlPlaneAssets,
   findControlPlaneAssets,
   type KubectlResult,
+  run,
   startControlPlane,
   type StartControlPlaneOptions,
 } from "../envtest/control_plane.ts";
@@ -160,24 +161,6 @@ export interface E2EClusterOptions {
   audit?: boolean;
 }
 
-const decoder = new TextDecoder();
-
-async function runCommand(cmd: string, args: string[], input?: string): Promise<KubectlResult> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (input !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(input));
-    await w.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 function randomId(): string {
   const b = crypto.getRandomValues(new Uint8Array(3));
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
@@ -230,7 +213,7 @@ export async function withE2ECluster<T>(
       kubectlBin = target.kubectl;
     }
     const kubectl = async (args: string[], o: RunKubectlOptions = {}) => {
-      const r = await runCommand(
+      const r = await run(
         kubectlBin,
         [`--kubeconfig=${o.kubeconfig ?? kubeconfig}`, ...args],
         o.input,

@@ -276,7 +276,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function run(cmd: string, args: string[], input?: string): Promise<KubectlResult> {
+/** Runs a command to completion, feeding `input` on stdin, and collects its output. */
+export async function run(cmd: string, args: string[], input?: string): Promise<KubectlResult> {
   const child = new Deno.Command(cmd, {
     args,
     stdin: input === undefined ? "null" : "piped",
