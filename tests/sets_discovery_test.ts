@@ -154,6 +154,15 @@ Deno.test("static and discovered images merge once; propagated fields reach chil
           k.spec.imagePullPolicy === "IfNotPresent" && k.spec.nodeSelector?.pool === "build"
         ),
     );
+    // A removed key is removed from the children too (a merge patch would keep it).
+    const set2 = await sim.kind(CACHED_IMAGE_SET).get("mixed");
+    const { nodeSelector: _dropped, ...withoutSelector } = set2.spec;
+    await sim.kind(CACHED_IMAGE_SET).replace({ ...set2, spec: withoutSelector });
+    await waitFor(
+      "selector removed from children",
+      async () =>
+        (await children(sim, "mixed")).every((k: Obj) => k.spec.nodeSelector === undefined),
+    );
 
     // The source fails: the last known list stays, and so do the children.
     prom.fail(true);

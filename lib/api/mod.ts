@@ -12,6 +12,7 @@ export * from "./objects.ts";
 export * from "./conditions.ts";
 export * from "./image_ref.ts";
 export { crdFileName, crdFor, openApiSchema } from "./crd.ts";
+export { DIGEST_PATTERN } from "./_schema.ts";
 export {
   CACHED_IMAGE,
   CachedImageSpec,

@@ -11,8 +11,8 @@ import { type KubeClient, type KubeObject, writeStatus } from "../kube/mod.ts";
 import type { RawObject } from "./context.ts";
 
 interface Written<T> {
-  /** resourceVersion of the object the write replaced. */
-  before: string;
+  /** resourceVersions our writes replaced, oldest first: the cache may still show any of them. */
+  superseded: Set<string>;
   object: T;
 }
 
@@ -23,17 +23,26 @@ export class FreshObjects<T extends KubeObject> {
   /** Records that `before` was replaced by `after`. */
   wrote(key: string, before: T, after: T): void {
     const rv = before.metadata?.resourceVersion;
-    if (rv) this.#written.set(key, { before: rv, object: after });
+    if (!rv) return;
+    const prev = this.#written.get(key);
+    // A second write before the cache caught up replaces our own copy: the cache may still show
+    // the version the first write replaced, which is just as stale.
+    const superseded = prev && prev.object.metadata?.resourceVersion === rv
+      ? prev.superseded
+      : new Set<string>();
+    superseded.add(rv);
+    this.#written.set(key, { superseded, object: after });
   }
 
   /**
-   * The freshest known version: our write when the cache still holds the object it replaced,
+   * The freshest known version: our write when the cache still holds a version it replaced,
    * otherwise the cached object (ours or a newer change by someone else).
    */
   resolve(key: string, cached: T): T {
     const w = this.#written.get(key);
     if (!w) return cached;
-    if (cached.metadata?.resourceVersion === w.before) return w.object;
+    const rv = cached.metadata?.resourceVersion;
+    if (rv !== undefined && w.superseded.has(rv)) return w.object;
     this.#written.delete(key);
     return cached;
   }

@@ -18,7 +18,7 @@ import {
   setCondition,
   ValidationError,
 } from "../api/mod.ts";
-import { isAlreadyExists, isNotFound, type ReconcileResult } from "../kube/mod.ts";
+import { isAlreadyExists, isInvalid, isNotFound, type ReconcileResult } from "../kube/mod.ts";
 import type { OperatorContext, RawObject } from "./context.ts";
 import { FreshStatusWriter } from "./fresh_status.ts";
 import { childObject, desiredChildren, diffChildren, IMAGESET_LABEL } from "./imageset_plan.ts";
@@ -146,6 +146,7 @@ export class ImageSetReconciler {
     // 3. Create, update, delete.
     const diff = diffChildren(desired, existing, !discovery.authoritative);
     const client = ctx.client.resource<RawObject>(CACHED_IMAGE);
+    const rejectedByServer: string[] = [];
     for (const child of diff.create) {
       try {
         await client.create(childObject(set, child), { signal });
@@ -163,17 +164,36 @@ export class ImageSetReconciler {
           }
           continue;
         }
+        if (isInvalid(e)) {
+          // One image the API server refuses must not hold up the others.
+          rejectedByServer.push(`${child.reference}: ${(e as Error).message}`);
+          continue;
+        }
         throw e;
       }
     }
+    if (rejectedByServer.length > 0) {
+      ctx.events.event(
+        raw,
+        "Warning",
+        "InvalidImage",
+        `The API server refused ${rejectedByServer.length} child(ren): ${
+          rejectedByServer.slice(0, 3).join("; ")
+        }`,
+      );
+    }
     for (const { child, current } of diff.update) {
-      const desiredObj = childObject(set, child);
-      await client.patch(child.name, "merge", {
+      // A full replace (not a merge patch) so that keys removed from maps such as nodeSelector
+      // are removed from the child too; the resourceVersion guards against concurrent edits.
+      const desired = childObject(set, child);
+      const keepPriority = (current.spec as { priority?: number } | undefined)?.priority;
+      await client.replace({
+        ...current,
         metadata: {
-          labels: desiredObj.metadata!.labels,
-          resourceVersion: current.metadata?.resourceVersion,
+          ...current.metadata,
+          labels: { ...current.metadata?.labels, ...desired.metadata!.labels },
         },
-        spec: mergePatchSpec(current.spec as Record<string, unknown>, child.spec),
+        spec: keepPriority === undefined ? child.spec : { ...child.spec, priority: keepPriority },
       }, { signal });
       log.info("Updated child", { cachedimage: child.name });
     }
@@ -259,18 +279,6 @@ export class ImageSetReconciler {
       true,
     );
   }
-}
-
-/** A merge patch turning `current` into `desired`: changed fields set, removed fields null. */
-function mergePatchSpec(
-  current: Record<string, unknown> | undefined,
-  desired: Record<string, unknown>,
-): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...desired };
-  for (const key of Object.keys(current ?? {})) {
-    if (!(key in desired) && key !== "priority") patch[key] = null;
-  }
-  return patch;
 }
 
 /** The set a child CachedImage belongs to. */

@@ -13,6 +13,7 @@ import {
   type CachedImageSet,
   type CachedImageSpec,
   canonicalReference,
+  DIGEST_PATTERN,
   type DiscoveredImage,
   type ImageEntry,
   splitTagAndDigest,
@@ -119,16 +120,23 @@ export function desiredChildren(
   }
   for (const d of discovered) {
     const entry = splitReference(d.image);
-    if (
-      !/^[^\s@]+$/.test(entry.image) ||
-      (entry.tag && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(entry.tag))
-    ) {
+    if (!validEntry(entry)) {
       rejected.push(d.image);
       continue;
     }
     add(entry, "discovered", d.image);
   }
   return { children, rejected };
+}
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = new RegExp(DIGEST_PATTERN);
+
+/** Whether a discovered reference makes a valid CachedImage spec (the CRD's own rules). */
+function validEntry(entry: ImageEntry): boolean {
+  if (!/^[^\s@]+$/.test(entry.image) || entry.image.length > 512) return false;
+  if (entry.tag !== undefined && !TAG.test(entry.tag)) return false;
+  return entry.digest === undefined || DIGEST.test(entry.digest);
 }
 
 /** The CachedImage object of a desired child. */

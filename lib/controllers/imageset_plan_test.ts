@@ -56,13 +56,14 @@ Deno.test("static and discovered images merge, deduplicated by canonical referen
     { image: "alpine:3.19", score: 10, source: "prometheus[0]" },
     { image: "registry.example.com/ci/build:1.0.3", score: 5, source: "prometheus[0]" },
     { image: "bad ref with spaces", score: 1, source: "prometheus[0]" },
+    { image: "ghcr.io/a/b@sha256:ABC", score: 1, source: "prometheus[0]" },
   ]);
   assert.deepEqual(children.map((c) => [c.reference, c.origin]), [
     ["docker.io/library/alpine:3.19", "static"],
     ["docker.io/library/node:20", "static"],
     ["registry.example.com/ci/build:1.0.3", "discovered"],
   ]);
-  assert.deepEqual(rejected, ["bad ref with spaces"]);
+  assert.deepEqual(rejected, ["bad ref with spaces", "ghcr.io/a/b@sha256:ABC"]);
   const built = children[2].spec;
   assert.deepEqual(built, {
     image: "registry.example.com/ci/build",

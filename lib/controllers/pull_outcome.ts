@@ -102,14 +102,35 @@ export function classifyPullError(reason: string, message: string): PullFailure 
     return { reason, message: cleanMessage(message), scope: "image" };
   }
   const lower = message.toLowerCase();
-  if (/\b(401|403)\b|unauthorized|authentication required|denied|forbidden/.test(lower)) {
+  // Checked before "not found": containerd says "no match for platform in manifest: not found"
+  // when the image exists but not for this node's architecture, which other nodes may have.
+  if (/no match for platform/.test(lower)) {
+    return { reason, message: "no variant of the image for this node's platform", scope: "node" };
+  }
+  if (
+    /\b(401|403)\b|unauthorized|authentication required|access denied|requested access to the resource is denied|forbidden/
+      .test(lower)
+  ) {
     return { reason, message: "unauthorized: check imagePullSecrets", scope: "image" };
   }
   if (/not found|manifest unknown|name unknown/.test(lower)) {
     return { reason, message: "image not found", scope: "image" };
   }
-  if (/connection refused|no route to host|tls: |x509: |certificate/.test(lower)) {
-    return { reason, message: `registry unreachable: ${cleanMessage(message)}`, scope: "image" };
+  // The registry throttles or fails: every node would get the same answer, so the whole image
+  // backs off instead of each node trying in turn.
+  if (/\b429\b|toomanyrequests|too many requests|rate limit/.test(lower)) {
+    return { reason, message: "registry rate limit: too many requests", scope: "image" };
+  }
+  if (
+    reason === "RegistryUnavailable" ||
+    /\b5\d\d\b|service unavailable|bad gateway|gateway time-?out|i\/o timeout|tls handshake timeout|connection refused|no route to host|tls: |x509: |certificate/
+      .test(lower)
+  ) {
+    return {
+      reason,
+      message: `registry unavailable: ${cleanMessage(message || reason)}`,
+      scope: "image",
+    };
   }
   if (reason === "ImagePullBackOff" && message === "") {
     return { reason, message: "pull failed and the kubelet is backing off", scope: "image" };

@@ -81,6 +81,37 @@ Deno.test("failures are scoped to the image or the node", () => {
   assert.equal(classifyPullError("ErrImageNeverPull", "").scope, "node");
   assert.equal(classifyPullError("InvalidImageName", "bad").scope, "image");
   assert.equal(classifyPullError("ErrImagePull", "disk quota exceeded").scope, "node");
+  const platform = classifyPullError(
+    "ErrImagePull",
+    'failed to pull and unpack image "x:1": no match for platform in manifest: not found',
+  );
+  assert.deepEqual([platform.scope, platform.message], [
+    "node",
+    "no variant of the image for this node's platform",
+  ]);
+  const limited = classifyPullError(
+    "ErrImagePull",
+    "unexpected status from HEAD request: 429 Too Many Requests: toomanyrequests: You have reached your pull rate limit",
+  );
+  assert.deepEqual([limited.scope, limited.message], [
+    "image",
+    "registry rate limit: too many requests",
+  ]);
+  for (
+    const msg of [
+      "unexpected status code 503 Service Unavailable",
+      "dial tcp 10.0.0.1:443: i/o timeout",
+      "",
+    ]
+  ) {
+    const reason = msg ? "ErrImagePull" : "RegistryUnavailable";
+    assert.equal(classifyPullError(reason, msg).scope, "image", msg);
+  }
+  assert.equal(
+    classifyPullError("ErrImagePull", "open /var/lib/containerd/x: permission denied").scope,
+    "node",
+    "a local permission problem is not a registry authorization failure",
+  );
 });
 
 Deno.test("a pod past its deadline is a node-level failure", () => {
