@@ -23,7 +23,7 @@ import {
   type ReconcileResult,
   type ResourceClient,
 } from "../kube/mod.ts";
-import { buildPullPod, CACHED_IMAGE_KEY } from "../podbuilder/mod.ts";
+import { buildPullPod, CACHED_IMAGE_KEY, IMAGE_ANNOTATION } from "../podbuilder/mod.ts";
 import {
   type EffectivePolicy,
   finishStatus,
@@ -142,6 +142,16 @@ export class CachedImageReconciler {
     });
   }
 
+  /** Whether the cached Pod of `pod`'s name is the same pull (same reference), not an older one. */
+  #samePull(pod: Pod): boolean {
+    const cached = this.#ctx.pods.get(`${pod.metadata!.namespace}/${pod.metadata!.name}`);
+    // Not in the cache yet: a create from our previous run that the watch has not delivered.
+    if (!cached) return true;
+    const key = IMAGE_ANNOTATION;
+    return !cached.metadata?.deletionTimestamp &&
+      cached.metadata?.annotations?.[key] === pod.metadata?.annotations?.[key];
+  }
+
   /** Reconciles one CachedImage by name. */
   async reconcile(name: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const ctx = this.#ctx;
@@ -173,6 +183,7 @@ export class CachedImageReconciler {
     // 6. Start the pulls the pacing engine allows.
     const started: string[] = [];
     let retryAfterMs: number | undefined;
+    let createError: unknown;
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets);
       const answer = ctx.pacer.tryAcquire(name);
@@ -185,7 +196,7 @@ export class CachedImageReconciler {
         });
       }
       retryAfterMs = answer.retryAfterMs;
-      for (const node of answer.grants) {
+      for (const [i, node] of answer.grants.entries()) {
         const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
           namespace: ctx.podNamespace,
           policy,
@@ -202,14 +213,19 @@ export class CachedImageReconciler {
             `Pulling ${pod.spec!.containers[0].image} on node ${node}`,
           );
         } catch (e) {
-          if (isAlreadyExists(e)) {
-            // A Pod from an earlier run that the cache has not shown yet: it is working, and
-            // the cache will confirm the reservation when it delivers the Pod.
+          if (isAlreadyExists(e) && this.#samePull(pod)) {
+            // Our Pod from an earlier run that the cache has not shown yet: it is working, and
+            // the cache will confirm the reservation when it delivers it.
             started.push(node);
             continue;
           }
-          ctx.pacer.release(name, node);
-          throw e;
+          // Nothing more starts this round; the slots go back, and the failure is recorded in
+          // status below before the reconcile is retried with backoff.
+          for (const n of answer.grants.slice(i)) ctx.pacer.release(name, n);
+          createError = isAlreadyExists(e)
+            ? new Error(`An older pull Pod "${pod.metadata!.name}" is still being removed`)
+            : e;
+          break;
         }
       }
     } else {
@@ -217,7 +233,7 @@ export class CachedImageReconciler {
     }
 
     // 7. Status, written only when it changed.
-    const status = finishStatus(plan, ci, effective, started, now);
+    const status = finishStatus(plan, ci, effective, started, now, createError);
     await this.#status.write(raw, () => status, signal);
 
     // Only now that the results are stored may their Pods go.
@@ -249,10 +265,19 @@ export class CachedImageReconciler {
       });
     }
 
+    if (createError !== undefined) {
+      log.warn("Cannot create pull Pods", { error: errorMessage(createError) });
+      throw createError;
+    }
+
     // 8. Look again when a backoff ends, a re-pull is due or pacing frees a slot.
     const waits = [plan.requeueAfterMs, retryAfterMs].filter((v): v is number => v !== undefined);
     if (waits.length > 0) return { requeueAfter: Math.max(50, Math.min(...waits)) };
   }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Which CachedImage a pull Pod belongs to (full name from its annotation). */

@@ -16,7 +16,7 @@ import {
   setCondition,
 } from "../api/mod.ts";
 import { type BackoffBounds, backoffDelay } from "../pacing/mod.ts";
-import { IMAGE_ANNOTATION, NODE_KEY } from "../podbuilder/mod.ts";
+import { ATTEMPT_ANNOTATION, IMAGE_ANNOTATION, NODE_KEY } from "../podbuilder/mod.ts";
 import { type PullFailure, pullOutcome } from "./pull_outcome.ts";
 
 /** The effective pacing and retry settings of one image. */
@@ -145,6 +145,11 @@ export function planCachedImage(input: PlanInput): Plan {
     }
     plan.deletePods.push(name);
     if (outcome.kind === "succeeded") {
+      // A Pod whose result an earlier reconcile stored but could not delete (a shutdown, an
+      // error) is retired without counting its pull again.
+      const recorded = cached.has(node) && !repullPending.has(node) &&
+        lastPulledAt !== undefined && outcome.finishedAt <= lastPulledAt;
+      if (recorded) continue;
       cached.add(node);
       repullPending.delete(node);
       nodeFailures.delete(node);
@@ -173,6 +178,11 @@ export function planCachedImage(input: PlanInput): Plan {
       });
       continue;
     }
+    const attempt = Number(pod.metadata?.annotations?.[ATTEMPT_ANNOTATION] ?? 0);
+    if (outcome.scope === "node" && attempt < (nodeFailures.get(node)?.failures ?? 0)) {
+      // This attempt's failure is already counted in nodeFailures (its Pod outlived the write).
+      continue;
+    }
     plan.failed.push(outcome.reason);
     plan.events.push({
       type: "Warning",
@@ -196,7 +206,8 @@ export function planCachedImage(input: PlanInput): Plan {
           new Date(outcome.finishedAt + backoffDelay(failures, policy.backoff, random)),
         ),
         reason: outcome.reason,
-        message: outcome.message,
+        // Bounded: with thousands of failing nodes the status must stay far below etcd's limit.
+        message: outcome.message.slice(0, 128),
       });
     }
   }
@@ -296,6 +307,7 @@ export function finishStatus(
   policy: EffectivePolicy,
   started: string[],
   now: number,
+  createError?: unknown,
 ): CachedImageStatus {
   const s: CachedImageStatus = { ...plan.status };
   const when = new Date(now);
@@ -322,7 +334,9 @@ export function finishStatus(
       reason: "Cached",
       message: `Image cached on all ${targeted} target nodes`,
     };
-  } else if (backingOff || (failedNodes > 0 && pulling === 0)) {
+  } else if (backingOff || (failedNodes > 0 && failedNodes >= targeted - ready && pulling === 0)) {
+    // Degraded when the image itself fails, or when every node still missing it has failed; a
+    // few failing nodes in a rollout that goes on are progress, not degradation.
     phase = "Degraded";
     readyCond = {
       type: "Ready",
@@ -347,7 +361,15 @@ export function finishStatus(
       message: `${ready}/${targeted} nodes ready`,
     };
   }
-  if (pulling > 0) {
+  if (createError !== undefined) {
+    const text = createError instanceof Error ? createError.message : String(createError);
+    progress = {
+      type: "PullProgress",
+      status: "False",
+      reason: "PodCreateFailed",
+      message: `Cannot create pull Pods: ${text.slice(0, 512)}`,
+    };
+  } else if (pulling > 0) {
     progress = {
       type: "PullProgress",
       status: "True",

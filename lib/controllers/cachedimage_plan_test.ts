@@ -307,3 +307,49 @@ Deno.test("no target nodes is reported, not silently Ready", () => {
   assert.equal(status.phase, "Pending");
   assert.equal(status.conditions!.find((c) => c.type === "Ready")!.reason, "NoTargetNodes");
 });
+
+Deno.test("a Pod whose result is already stored is retired without counting it again", () => {
+  const ci = image();
+  const done = [pod(ci, "n1", pulled(D1))];
+  const first = planCachedImage({ ci, policy: POLICY, targets: nodes, pods: done, now: NOW });
+  assert.equal(first.pulled.length, 1);
+  const stored = finishStatus(first, ci, POLICY, [], NOW);
+  // The delete did not happen (shutdown): the next reconcile sees the same Pod.
+  const again = planCachedImage({
+    ci: image(stored),
+    policy: POLICY,
+    targets: nodes,
+    pods: done,
+    now: NOW + 5000,
+  });
+  assert.deepEqual(again.pulled, []);
+  assert.deepEqual(again.events, []);
+  assert.deepEqual(again.deletePods, [done[0].metadata!.name]);
+
+  const failed = [pod(ci, "n2", { phase: "Failed", reason: "DeadlineExceeded" })];
+  const f1 = planCachedImage({ ci, policy: POLICY, targets: nodes, pods: failed, now: NOW });
+  const s1 = finishStatus(f1, ci, POLICY, [], NOW);
+  const f2 = planCachedImage({
+    ci: image(s1),
+    policy: POLICY,
+    targets: nodes,
+    pods: failed,
+    now: NOW + 5000,
+  });
+  assert.equal(f2.status.nodeFailures![0].failures, 1, "still one failure");
+  assert.deepEqual(f2.failed, []);
+});
+
+Deno.test("a few failing nodes in a rollout that goes on are not Degraded", () => {
+  const ci = image();
+  const plan = planCachedImage({
+    ci,
+    policy: POLICY,
+    targets: nodes,
+    pods: [pod(ci, "n1", { phase: "Failed", reason: "DeadlineExceeded" })],
+    now: NOW,
+    random: half,
+  });
+  // Waiting for pacing with n2, n3 still to pull: progress, not degradation.
+  assert.equal(finishStatus(plan, ci, POLICY, [], NOW).phase, "Pending");
+});
