@@ -39,7 +39,7 @@ import {
   DEFAULT_BUDGET,
   DEFAULT_BUDGET_CONFIG,
 } from "../pacing/mod.ts";
-import { joinedAt, selectTargets } from "./targets.ts";
+import { joinedAt, matchesSelector, selectTargets } from "./targets.ts";
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
 export const PODS_BY_CACHED_IMAGE = "cachedimage";
@@ -122,14 +122,21 @@ export class CachedImageReconciler {
     const ctx = this.#ctx;
     const name = ci.metadata.name!;
     const { effective, policy } = resolvePolicy(ctx, ci);
-    const targets = selectTargets(ctx.nodes.list(), {
-      nodeSelectors: [ci.spec.nodeSelector, policy?.spec.nodeSelector],
+    const nodeSelectors = [ci.spec.nodeSelector, policy?.spec.nodeSelector];
+    const allNodes = ctx.nodes.list();
+    const targets = selectTargets(allNodes, {
+      nodeSelectors,
       tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
     });
+    const targetSet = new Set(targets);
+    const held = allNodes.filter((n) =>
+      !targetSet.has(n) && !n.metadata?.deletionTimestamp &&
+      nodeSelectors.every((sel) => matchesSelector(n, sel))
+    ).map((n) => n.metadata!.name!);
     const pods = ctx.pods.byIndex(PODS_BY_CACHED_IMAGE, name).filter((p) =>
       !this.#deleting.has(p.metadata?.name ?? "", now)
     );
-    const plan = planCachedImage({ ci, policy: effective, targets, pods, now });
+    const plan = planCachedImage({ ci, policy: effective, targets, pods, now, held });
     return { plan, effective, policy, targets };
   }
 

@@ -65,6 +65,11 @@ export interface PlanInput {
   targets: Node[];
   /** Pull Pods owned by the CachedImage. */
   pods: Pod[];
+  /**
+   * Nodes that exist and match the selectors but are not targets right now (NotReady, a taint):
+   * they keep the image, so their cache record stays and they need no new pull when they return.
+   */
+  held?: readonly string[];
   now: number;
   /** Random source in [0, 1) for backoff jitter. */
   random?: () => number;
@@ -86,11 +91,12 @@ export function planCachedImage(input: PlanInput): Plan {
   const prev: CachedImageStatus = ci.status ?? {};
   const sameImage = prev.pullReference === undefined || prev.pullReference === reference;
   const targetNames = new Set(targets.map((n) => n.metadata!.name!));
+  const keep = new Set([...targetNames, ...(input.held ?? [])]);
 
   // 1. Carry over what the cluster already records, dropping what the spec change invalidated
   //    and nodes that are no longer targets.
   const cached = new Set(
-    (sameImage ? prev.cachedNodes ?? [] : []).filter((n) => targetNames.has(n)),
+    (sameImage ? prev.cachedNodes ?? [] : []).filter((n) => keep.has(n)),
   );
   const nodeFailures = new Map<string, NodeFailure>();
   if (sameImage) {
@@ -254,14 +260,16 @@ export function planCachedImage(input: PlanInput): Plan {
 
   // 5. Status fields that do not depend on this reconcile's new pulls.
   const order = targets.map((n) => n.metadata!.name!);
+  const readyCount = order.filter((n) => cached.has(n)).length;
+  const heldCached = [...cached].filter((n) => !targetNames.has(n)).sort();
   plan.status = {
     ...prev,
     observedGeneration: ci.metadata.generation,
     pullReference: reference,
     resolvedDigest,
     nodesTargeted: targets.length,
-    nodesReady: cached.size,
-    cachedNodes: order.filter((n) => cached.has(n)),
+    nodesReady: readyCount,
+    cachedNodes: [...order.filter((n) => cached.has(n)), ...heldCached],
     consecutiveFailures,
     nextRetryAt: nextRetryAt !== undefined && nextRetryAt > now
       ? rfc3339(new Date(nextRetryAt))
@@ -282,7 +290,7 @@ export function planCachedImage(input: PlanInput): Plan {
       type: "Ready",
       status: "False",
       reason: "PullFailed",
-      message: `${cached.size}/${targets.length} nodes ready: ${shownFailure.message}`,
+      message: `${readyCount}/${targets.length} nodes ready: ${shownFailure.message}`,
       observedGeneration: ci.metadata.generation,
     }, new Date(now));
   }

@@ -353,3 +353,41 @@ Deno.test("a few failing nodes in a rollout that goes on are not Degraded", () =
   // Waiting for pacing with n2, n3 still to pull: progress, not degradation.
   assert.equal(finishStatus(plan, ci, POLICY, [], NOW).phase, "Pending");
 });
+
+Deno.test("a node that is briefly not a target (NotReady, tainted) keeps its cache record", () => {
+  const ci = image();
+  const all = finishStatus(
+    planCachedImage({
+      ci,
+      policy: POLICY,
+      targets: nodes,
+      pods: nodes.map((n) => pod(ci, n.metadata!.name!, pulled(D1))),
+      now: NOW,
+    }),
+    ci,
+    POLICY,
+    [],
+    NOW,
+  );
+  const notReady = planCachedImage({
+    ci: image(all),
+    policy: POLICY,
+    targets: nodes.slice(0, 2),
+    pods: [],
+    now: NOW,
+    held: ["n3"],
+  });
+  assert.equal(notReady.status.nodesTargeted, 2);
+  assert.equal(notReady.status.nodesReady, 2);
+  assert.deepEqual(notReady.status.cachedNodes, ["n1", "n2", "n3"]);
+  // n3 is back: no pull needed.
+  const back = planCachedImage({
+    ci: image(notReady.status),
+    policy: POLICY,
+    targets: nodes,
+    pods: [],
+    now: NOW,
+  });
+  assert.deepEqual(back.demand, []);
+  assert.equal(back.status.nodesReady, 3);
+});
