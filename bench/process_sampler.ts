@@ -64,12 +64,15 @@ export interface ProcSample {
   cpu_s: number;
 }
 
-/** Reads one sample of `pid` now; undefined when the process is gone. */
+/** Reads one sample of `pid` now; undefined when the process is gone (or a zombie). */
 export function readProcess(
   pid: number,
 ): { rss_mib: number; hwm_mib: number; cpu_s: number } | undefined {
   try {
-    const mem = parseProcStatus(Deno.readTextFileSync(`/proc/${pid}/status`));
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    // An exited process not yet reaped keeps its status file without memory figures.
+    if (!/^VmRSS:/m.test(status)) return undefined;
+    const mem = parseProcStatus(status);
     const cpu = parseProcStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
     return {
       rss_mib: mem.rssKiB / 1024,
