@@ -1,0 +1,505 @@
+/**
+ * The benchmark's moving parts: a simulated cluster in this process, the operator in its own
+ * process (the bundle with its declared permissions, as users run it), an observer that watches
+ * the cluster as a third identity, and the operator's own metrics.
+ *
+ * Each party authenticates with its own token, so the API server's counters by user separate the
+ * operator's requests from the kubelets' and the benchmark's own.
+ *
+ * @module
+ */
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { CACHED_IMAGE, PULL_POLICY } from "../lib/api/mod.ts";
+import {
+  configFromKubeconfigText,
+  Informer,
+  KubeClient,
+  type KubeObject,
+  PODS,
+} from "../lib/kube/mod.ts";
+import { OPERATOR_NAMESPACE, type SimCluster, startSimCluster } from "../lib/sim/mod.ts";
+import {
+  freePort,
+  operatorBundle,
+  type OperatorProcess,
+  startOperatorProcess,
+} from "../tests/_operator_process.ts";
+import { cachedImage, type Json, pullPolicy, warmStatus } from "./fixtures.ts";
+import { parsePrometheusText, type Sample, sumBy } from "./prometheus_text.ts";
+import { ProcessSampler } from "./process_sampler.ts";
+
+/** User name of the operator's token. */
+export const OPERATOR_USER = "system:serviceaccount:drop-system:drop";
+/** User name of the benchmark's observer. */
+export const OBSERVER_USER = "bench:observer";
+
+/** Options of {@linkcode startBenchCluster}. */
+export interface BenchClusterOptions {
+  nodes: number;
+  /** Wall ms per simulated ms of pulls. */
+  timeScale: number;
+  /** Node pull bandwidth, bytes per simulated second (default the simulator's 100 MB/s). */
+  bandwidth?: number;
+  /**
+   * Kubelet Lease renewal period (wall ms). The simulator scales it with the time scale, which
+   * at thousands of nodes would flood the API server the operator shares; kubelets renew every
+   * 10 s, so that is the default here.
+   */
+  leaseRenewIntervalMs?: number;
+}
+
+/** A simulated cluster with kubeconfigs for the operator and the observer. */
+export interface BenchCluster {
+  sim: SimCluster;
+  opts: BenchClusterOptions;
+  /** Kubeconfig file of the operator's identity. */
+  operatorKubeconfig: string;
+  /** Client of the observer identity (watches, object creation). */
+  observer: KubeClient;
+  stop(): Promise<void>;
+}
+
+function token(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** Starts the simulated cluster with `nodes` Ready nodes. */
+export async function startBenchCluster(opts: BenchClusterOptions): Promise<BenchCluster> {
+  const operatorToken = token();
+  const observerToken = token();
+  const sim = await startSimCluster({
+    nodes: opts.nodes,
+    timeScale: opts.timeScale,
+    nodeBandwidth: opts.bandwidth,
+    registry: { serve: false },
+    apiServer: {
+      authTokens: { [operatorToken]: OPERATOR_USER, [observerToken]: OBSERVER_USER },
+      // Thousands of pull Pods churn through the watch cache; a short window would turn every
+      // watch reconnect into a relist.
+      watchWindow: 100_000,
+      bookmarkIntervalMs: 5_000,
+    },
+    kubelets: {
+      leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
+      // The kubelet's nodeStatusReportFrequency: unchanged status is posted every 5 minutes.
+      nodeStatusReportIntervalMs: 300_000,
+      // nodeStatusUpdateFrequency: a changed status (new images) is posted within 10 s.
+      nodeStatusUpdateIntervalMs: 10_000,
+      maxConcurrentRequests: 64,
+    },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "drop-bench-" });
+  const operatorKubeconfig = `${dir}/operator.kubeconfig`;
+  await Deno.writeTextFile(
+    operatorKubeconfig,
+    sim.apiServer.kubeconfig({ token: operatorToken, namespace: OPERATOR_NAMESPACE }),
+    { mode: 0o600 },
+  );
+  const observer = new KubeClient(
+    configFromKubeconfigText(sim.apiServer.kubeconfig({ token: observerToken })),
+    { userAgent: "drop-bench" },
+  );
+  return {
+    sim,
+    opts,
+    operatorKubeconfig,
+    observer,
+    async stop() {
+      observer.close();
+      await sim.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Names of the cluster's nodes, sorted. */
+export function nodeNames(cluster: BenchCluster): string[] {
+  return cluster.sim.nodes.names().sort();
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Creates the PullPolicy. */
+export async function createPolicy(
+  cluster: BenchCluster,
+  maxConcurrentNodes: number,
+  minDelayMs: number,
+): Promise<void> {
+  await cluster.observer.resource<KubeObject>(PULL_POLICY).create(
+    pullPolicy(maxConcurrentNodes, minDelayMs) as KubeObject,
+  );
+}
+
+/** Creates CachedImages `from..to-1`, a few at a time. */
+export async function createImages(cluster: BenchCluster, from: number, to: number): Promise<void> {
+  const client = cluster.observer.resource<KubeObject>(CACHED_IMAGE);
+  const indexes = Array.from({ length: to - from }, (_, k) => from + k);
+  await forEachLimited(indexes, 16, async (i) => {
+    await client.create(cachedImage(i) as KubeObject);
+  });
+}
+
+/**
+ * Creates CachedImages `0..count-1` already cached on every node (see `warmStatus`): a warm
+ * cluster without first pulling every image everywhere.
+ */
+export async function seedWarmImages(cluster: BenchCluster, count: number): Promise<void> {
+  const client = cluster.observer.resource<KubeObject>(CACHED_IMAGE);
+  const nodes = nodeNames(cluster);
+  const now = new Date();
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  await forEachLimited(indexes, 8, async (i) => {
+    const created = await client.create(cachedImage(i) as KubeObject);
+    const resolution = cluster.sim.registry.catalogue.resolve(
+      `${(created as Json & { spec: { image: string; tag: string } }).spec.image}:${
+        (created as Json & { spec: { tag: string } }).spec.tag
+      }`,
+    );
+    const digest = resolution.ok ? resolution.manifest.digest : "";
+    await client.replaceStatus(
+      { ...created, status: warmStatus(i, nodes, digest, now) } as KubeObject,
+    );
+  });
+}
+
+/** What the observer saw of one CachedImage. */
+export interface ImageObservation {
+  name: string;
+  phase?: string;
+  /** performance.now() when the observer first saw it Ready. */
+  readyAt?: number;
+  cachedNodes: Set<string>;
+}
+
+/**
+ * Watches CachedImages as the observer and notes when each becomes Ready and which of the
+ * `trackNodes` it lists as cached (to time node joins), keeping nothing else.
+ */
+export class ImageWatcher {
+  readonly #informer: Informer<KubeObject>;
+  readonly #stop = new AbortController();
+  readonly #trackNodes: Set<string>;
+  readonly images = new Map<string, ImageObservation>();
+  /** node -> image -> performance.now() when the image first listed the node as cached. */
+  readonly nodeCachedAt = new Map<string, Map<string, number>>();
+  #running?: Promise<void>;
+
+  constructor(cluster: BenchCluster, trackNodes: Iterable<string> = []) {
+    this.#trackNodes = new Set(trackNodes);
+    this.#informer = new Informer<KubeObject>(cluster.observer.resource<KubeObject>(CACHED_IMAGE), {
+      name: "bench cachedimages",
+      // The observer needs only the phase and the tracked nodes; keeping full statuses of
+      // thousands of nodes would load the benchmark process, not the operator.
+      transform: (o) => {
+        const status = (o as Json).status as { phase?: string; cachedNodes?: string[] } | undefined;
+        const tracked = (status?.cachedNodes ?? []).filter((n) => this.#trackNodes.has(n));
+        return {
+          metadata: { name: o.metadata?.name, resourceVersion: o.metadata?.resourceVersion },
+          status: { phase: status?.phase, cachedNodes: tracked },
+        } as KubeObject;
+      },
+    });
+    const seen = (o: KubeObject) => this.#seen(o);
+    this.#informer.on({ add: seen, update: (_, o) => seen(o) });
+  }
+
+  /** Tracks one more node (before it joins). */
+  track(node: string): void {
+    this.#trackNodes.add(node);
+  }
+
+  #seen(o: KubeObject): void {
+    const now = performance.now();
+    const name = o.metadata?.name ?? "";
+    const status = (o as Json).status as { phase?: string; cachedNodes?: string[] };
+    let obs = this.images.get(name);
+    if (!obs) this.images.set(name, obs = { name, cachedNodes: new Set() });
+    obs.phase = status.phase;
+    if (status.phase === "Ready" && obs.readyAt === undefined) obs.readyAt = now;
+    for (const node of status.cachedNodes ?? []) {
+      if (obs.cachedNodes.has(node)) continue;
+      obs.cachedNodes.add(node);
+      let m = this.nodeCachedAt.get(node);
+      if (!m) this.nodeCachedAt.set(node, m = new Map());
+      m.set(name, now);
+    }
+  }
+
+  /** Starts watching; resolves once the first list is in. */
+  async start(): Promise<void> {
+    this.#running = this.#informer.start(this.#stop.signal);
+    await this.#informer.synced;
+  }
+
+  /** Images seen Ready, of those whose names are in `names` (all when omitted). */
+  readyCount(names?: readonly string[]): number {
+    let n = 0;
+    for (const obs of this.images.values()) {
+      if (obs.phase === "Ready" && (!names || names.includes(obs.name))) n++;
+    }
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+}
+
+/** Notes when the first pull Pod for each node appears, as the observer's watch delivers it. */
+export class PodWatcher {
+  readonly #informer: Informer<Pod>;
+  readonly #stop = new AbortController();
+  /** node -> performance.now() of its first pull Pod. */
+  readonly firstPodAt = new Map<string, number>();
+  /** Pods seen. */
+  seen = 0;
+  #running?: Promise<void>;
+
+  constructor(cluster: BenchCluster) {
+    this.#informer = new Informer<Pod>(cluster.observer.resource<Pod>(PODS, OPERATOR_NAMESPACE), {
+      name: "bench pods",
+      transform: (p) => ({
+        metadata: {
+          name: p.metadata?.name,
+          namespace: p.metadata?.namespace,
+          resourceVersion: p.metadata?.resourceVersion,
+        },
+        spec: { nodeName: p.spec?.nodeName, containers: [] },
+      }),
+    });
+    const onPod = (p: Pod) => {
+      const now = performance.now();
+      this.seen++;
+      const node = p.spec?.nodeName;
+      if (node && !this.firstPodAt.has(node)) this.firstPodAt.set(node, now);
+    };
+    this.#informer.on({ add: onPod });
+  }
+
+  async start(): Promise<void> {
+    this.#running = this.#informer.start(this.#stop.signal);
+    await this.#informer.synced;
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+}
+
+/** The operator process with its sampler and metrics. */
+export interface BenchOperator {
+  proc: OperatorProcess;
+  pid: number;
+  sampler: ProcessSampler;
+  /** Date.now() right before the process was spawned. */
+  spawnedAtMs: number;
+  /** Seconds from spawn to the "Caches synced" log line (by the line's own timestamp). */
+  waitSynced(timeoutMs?: number): Promise<number>;
+  /** Parsed `/metrics`. */
+  scrape(): Promise<Sample[]>;
+  /** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
+  stop(): Promise<void>;
+}
+
+/** Builds the operator bundle ahead of time so that spawn-to-synced excludes bundling. */
+export async function prepareOperator(): Promise<void> {
+  await operatorBundle();
+}
+
+/** Starts the operator against the cluster and begins sampling its RSS and CPU. */
+export async function startBenchOperator(
+  cluster: BenchCluster,
+  opts: {
+    workers?: number;
+    logLevel?: string;
+    extraArgs?: string[];
+    /**
+     * Extra flags of `deno run` for the operator, e.g. `--inspect=127.0.0.1:9229` for profiles
+     * or `--v8-flags=...` to try heap settings. Without them the test helper starts it exactly
+     * as shipped.
+     */
+    denoFlags?: string[];
+  } = {},
+): Promise<BenchOperator> {
+  await operatorBundle();
+  // Leader election as deployed (deploy/ passes --leader-elect), so its Lease renewals count.
+  const args = [
+    "--leader-elect",
+    `--log-level=${opts.logLevel ?? "info"}`,
+    ...(opts.workers ? [`--workers=${opts.workers}`] : []),
+    ...(opts.extraArgs ?? []),
+  ];
+  const spawnedAtMs = Date.now();
+  const proc = opts.denoFlags?.length
+    ? await startOperatorWithFlags(cluster.operatorKubeconfig, args, opts.denoFlags)
+    : await startOperatorProcess(cluster.operatorKubeconfig, args);
+  const pid = proc.child.pid;
+  const sampler = new ProcessSampler(pid, 250).start();
+  let exited = false;
+  proc.status.then(() => exited = true);
+  return {
+    proc,
+    pid,
+    sampler,
+    spawnedAtMs,
+    async waitSynced(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const logs = proc.logs();
+        const at = logs.indexOf('"msg":"Caches synced"');
+        if (at >= 0) {
+          const start = logs.lastIndexOf("\n", at) + 1;
+          const end = logs.indexOf("\n", at);
+          const line = JSON.parse(logs.slice(start, end < 0 ? undefined : end)) as { ts: string };
+          return (Date.parse(line.ts) - spawnedAtMs) / 1000;
+        }
+        if (exited) throw new Error(`The operator exited before its caches synced:\n${tail(logs)}`);
+        if (Date.now() > deadline) {
+          throw new Error(
+            `The operator did not sync its caches in ${timeoutMs / 1000} s:\n${tail(logs)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async scrape() {
+      const res = await proc.get("/metrics", proc.metricsPort);
+      return parsePrometheusText(res.body);
+    },
+    async stop() {
+      sampler.stop();
+      if (!exited) {
+        try {
+          proc.child.kill("SIGTERM");
+        } catch { /* already gone */ }
+        const timer = setTimeout(() => {
+          try {
+            proc.child.kill("SIGKILL");
+          } catch { /* already gone */ }
+        }, 15_000);
+        await proc.status;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/**
+ * `startOperatorProcess` with extra `deno run` flags: the same bundle, permission set and
+ * operator flags (the test helper has no way to pass runtime flags, being about the product as
+ * shipped).
+ */
+async function startOperatorWithFlags(
+  kubeconfigPath: string,
+  extraArgs: string[],
+  denoFlags: string[],
+): Promise<OperatorProcess> {
+  const bundle = await operatorBundle();
+  const root = new URL("../", import.meta.url);
+  const metricsPort = freePort();
+  const probePort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--config=${new URL("deno.json", root).pathname}`,
+      "-P=operator",
+      ...denoFlags,
+      bundle,
+      "run",
+      `--kubeconfig=${kubeconfigPath}`,
+      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+      `--health-probe-bind-address=127.0.0.1:${probePort}`,
+      "--log-format=json",
+      ...extraArgs,
+    ],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let logText = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) logText += decoder.decode(chunk, { stream: true });
+  })();
+  return {
+    child,
+    metricsPort,
+    probePort,
+    logs: () => logText,
+    status: child.status.then(async (st) => {
+      await reading;
+      return st;
+    }),
+    async get(path: string, port = probePort) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
+  };
+}
+
+function tail(text: string, lines = 20): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** The operator's requests by `verb/resource` from its `rest_client_requests_total`. */
+export function operatorRequests(samples: readonly Sample[]): Map<string, number> {
+  return sumBy(samples, "rest_client_requests_total", ["verb", "resource"]);
+}
+
+/** `after - before` per key, dropping zeros. */
+export function counterDelta(
+  after: Map<string, number>,
+  before: Map<string, number> = new Map(),
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of [...after].sort(([a], [b]) => a.localeCompare(b))) {
+    const d = v - (before.get(k) ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/**
+ * Waits until the operator has made no request but watches and Lease renewals for `quietMs`:
+ * the start-up writes (status of every image) are done and the steady state begins.
+ */
+export async function waitQuiescent(
+  op: BenchOperator,
+  quietMs = 3000,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const nonWatch = (m: Map<string, number>) => {
+    let n = 0;
+    for (const [k, v] of m) if (!k.startsWith("watch/") && !k.endsWith("/leases")) n += v;
+    return n;
+  };
+  let last = nonWatch(operatorRequests(await op.scrape()));
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error("The operator did not become quiet");
+    await new Promise((r) => setTimeout(r, 250));
+    const n = nonWatch(operatorRequests(await op.scrape()));
+    if (n !== last) {
+      last = n;
+      since = Date.now();
+    }
+  }
+}
