@@ -1,0 +1,264 @@
+/**
+ * Scenario 1 (and the warm-up half of 3 and 4): N nodes × M images under one PullPolicy, from
+ * the creation of the CachedImages until every one is Ready. Reports the time against the pacing
+ * lower bound, the operator's requests per completed pull, its reconcile latency, RSS and CPU,
+ * and optionally a steady-state window after everything is Ready.
+ *
+ * @module
+ */
+import {
+  type ApiLoad,
+  apiLoad,
+  type ReconcileFigures,
+  reconcileFigures,
+  type RequestLatency,
+  requestLatency,
+  serverDelta,
+} from "../measure.ts";
+import {
+  type BenchCluster,
+  createImages,
+  createPolicy,
+  ImageWatcher,
+  nodeNames,
+  OPERATOR_USER,
+  startBenchCluster,
+  startBenchOperator,
+} from "../harness.ts";
+import { imageName, imageReference } from "../fixtures.ts";
+import {
+  type LowerBound,
+  pacingLowerBound,
+  type PullTime,
+  simulatedPullMs,
+} from "../lower_bound.ts";
+import type { FootprintSummary } from "../process_sampler.ts";
+import { round } from "../stats.ts";
+import { DEFAULT_BANDWIDTH } from "../../lib/sim/mod.ts";
+import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
+
+/**
+ * Manifest round trip of every pull in the simulated kubelet, in simulated ms
+ * (`ROUND_TRIP_MS` of lib/sim/image_puller.ts, which does not export it). The recorded pull
+ * durations are reported beside the model, so a change there shows up as a mismatch.
+ */
+export const SIM_ROUND_TRIP_MS = 50;
+
+/** Parameters of one warm-up. */
+export interface WarmupParams {
+  /** Extra `deno run` flags of the operator (e.g. `--v8-flags=...`), to try runtime settings. */
+  operatorFlags?: string[];
+  nodes: number;
+  images: number;
+  maxConcurrentNodes: number;
+  minDelayMs: number;
+  timeScale: number;
+  /** Give up after this long (wall seconds); the result then says it timed out. */
+  timeoutS: number;
+  /** Seconds of steady state to measure after everything is Ready (0: none). */
+  steadyS?: number;
+  workers?: number;
+}
+
+/** The outcome of one warm-up. */
+export interface WarmupResult {
+  params: WarmupParams;
+  completed: boolean;
+  ready_images: number;
+  /** From the first CachedImage create to the last one seen Ready. */
+  time_to_warm_s: number;
+  /** From the first CachedImage create to the end of the last pull (kubelet records). */
+  last_pull_end_s: number;
+  lower_bound: LowerBound;
+  /** Bound from the recorded pull durations instead of the model. */
+  lower_bound_recorded_ms: number;
+  /** Largest relative difference between a recorded pull duration and the model. */
+  model_vs_recorded_max_rel: number;
+  ratio_to_bound: number;
+  pulls_completed: number;
+  api: ApiLoad;
+  requests_per_pull: number;
+  /** Everything the API server counted during the warm-up, by `verb/resource` (all users). */
+  server_requests: Record<string, number>;
+  /** Requests by user during the warm-up. */
+  server_requests_by_user: Record<string, number>;
+  reconcile: Record<string, ReconcileFigures>;
+  /** The operator's own request latency by `verb/resource` (how much of a reconcile is I/O). */
+  request_latency: Record<string, RequestLatency>;
+  footprint: FootprintSummary;
+  operator_synced_s: number;
+  steady_state?: SteadyStateResult;
+}
+
+/** The pulls the warm-up needs and their modelled wall durations. */
+export function modelPulls(cluster: BenchCluster, images: number): PullTime[] {
+  const { catalogue } = cluster.sim.registry;
+  const bandwidth = cluster.opts.bandwidth ?? DEFAULT_BANDWIDTH;
+  const perImage: number[] = [];
+  for (let i = 0; i < images; i++) {
+    const r = catalogue.resolve(imageReference(i));
+    if (!r.ok) throw new Error(`Cannot model the pull of ${imageReference(i)}: ${r.failure}`);
+    perImage.push(simulatedPullMs({
+      sizeBytes: r.manifest.size,
+      bandwidth,
+      hostLatencyMs: r.latencyMs,
+      roundTripMs: SIM_ROUND_TRIP_MS,
+      timeScale: cluster.opts.timeScale,
+    }));
+  }
+  const out: PullTime[] = [];
+  for (const node of nodeNames(cluster)) {
+    for (const ms of perImage) out.push({ node, ms });
+  }
+  return out;
+}
+
+/** Runs one warm-up on a fresh cluster and operator. */
+export async function runWarmup(
+  p: WarmupParams,
+  log: (msg: string) => void,
+): Promise<WarmupResult> {
+  log(`warm-up ${p.nodes} nodes x ${p.images} images: starting the cluster`);
+  const cluster = await startBenchCluster({ nodes: p.nodes, timeScale: p.timeScale });
+  const op = await startBenchOperator(cluster, { workers: p.workers, denoFlags: p.operatorFlags });
+  try {
+    const synced = await op.waitSynced();
+    const watcher = new ImageWatcher(cluster);
+    await watcher.start();
+    const modelled = modelPulls(cluster, p.images);
+    const bound = pacingLowerBound(modelled, {
+      maxConcurrent: p.maxConcurrentNodes,
+      minDelayMs: p.minDelayMs,
+    });
+    log(
+      `warm-up: operator synced in ${synced.toFixed(2)} s; lower bound ${
+        (bound.bound_ms / 1000).toFixed(1)
+      } s (${bound.binding})`,
+    );
+
+    const metricsBefore = await op.scrape();
+    const serverBefore = cluster.sim.counters.snapshot();
+    const pullsBefore = cluster.sim.kubelets.stats().pulls;
+    const windowStart = op.sampler.now();
+    const wallStart = Date.now();
+    await createPolicy(cluster, p.maxConcurrentNodes, p.minDelayMs);
+    const t0 = performance.now();
+    const t0Wall = Date.now();
+    await createImages(cluster, 0, p.images);
+    const names = Array.from({ length: p.images }, (_, i) => imageName(i));
+    const deadline = t0 + p.timeoutS * 1000;
+    let lastLog = t0;
+    while (watcher.readyCount(names) < p.images && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        log(
+          `warm-up: ${watcher.readyCount(names)}/${p.images} images Ready, ${
+            cluster.sim.kubelets.stats().pulls - pullsBefore
+          } pulls after ${((lastLog - t0) / 1000).toFixed(0)} s`,
+        );
+      }
+    }
+    const completed = watcher.readyCount(names) === p.images;
+    const readyTimes = names.map((n) => watcher.images.get(n)?.readyAt ?? Number.NaN);
+    const end = completed ? Math.max(...readyTimes) : performance.now();
+    op.sampler.sample();
+    const footprint = op.sampler.summary(windowStart);
+    const metricsAfter = await op.scrape();
+    const serverAfter = cluster.sim.counters.snapshot();
+    const pulls = cluster.sim.kubelets.stats().pulls - pullsBefore;
+
+    const recorded = recordedPulls(cluster, wallStart);
+    const recordedBound = pacingLowerBound(recorded.pulls, {
+      maxConcurrent: p.maxConcurrentNodes,
+      minDelayMs: p.minDelayMs,
+    });
+    const api = apiLoad(metricsBefore, metricsAfter, serverBefore, serverAfter, OPERATOR_USER);
+    const byUser: Record<string, number> = {};
+    for (const [u, n] of Object.entries(serverAfter.byUser)) {
+      const d = n - (serverBefore.byUser[u] ?? 0);
+      if (d) byUser[u] = d;
+    }
+    const timeToWarm = (end - t0) / 1000;
+    const result: WarmupResult = {
+      params: p,
+      completed,
+      ready_images: watcher.readyCount(names),
+      time_to_warm_s: round(timeToWarm),
+      last_pull_end_s: round((recorded.lastEndWallMs - t0Wall) / 1000),
+      lower_bound: bound,
+      lower_bound_recorded_ms: round(recordedBound.bound_ms),
+      model_vs_recorded_max_rel: round(modelDeviation(cluster, p.images, recorded.byRef), 4),
+      ratio_to_bound: round(timeToWarm / (bound.bound_ms / 1000), 4),
+      pulls_completed: pulls,
+      api,
+      requests_per_pull: round(api.total / Math.max(1, pulls), 3),
+      server_requests: serverDelta(serverBefore, serverAfter),
+      server_requests_by_user: byUser,
+      reconcile: reconcileFigures(metricsBefore, metricsAfter),
+      request_latency: requestLatency(metricsBefore, metricsAfter),
+      footprint,
+      operator_synced_s: round(synced),
+    };
+    if (completed && p.steadyS) {
+      log(`warm-up: all Ready in ${timeToWarm.toFixed(1)} s; steady state for ${p.steadyS} s`);
+      result.steady_state = await measureSteadyState(cluster, op, p.steadyS);
+    }
+    await watcher.stop();
+    return result;
+  } finally {
+    const stopping = performance.now();
+    await op.stop();
+    const opStopped = performance.now();
+    await cluster.stop();
+    log(
+      `warm-up: stopped the operator in ${
+        ((opStopped - stopping) / 1000).toFixed(1)
+      } s, the cluster in ${((performance.now() - opStopped) / 1000).toFixed(1)} s`,
+    );
+  }
+}
+
+interface Recorded {
+  pulls: PullTime[];
+  byRef: Map<string, number[]>;
+  lastEndWallMs: number;
+}
+
+/** Successful pulls the kubelets recorded since `sinceWallMs` (wall ms durations). */
+function recordedPulls(cluster: BenchCluster, sinceWallMs: number): Recorded {
+  const pulls: PullTime[] = [];
+  const byRef = new Map<string, number[]>();
+  let lastEnd = Number.NaN;
+  for (const node of nodeNames(cluster)) {
+    for (const r of cluster.sim.kubelets.pullHistory(node)) {
+      if (r.result !== "pulled" || r.startedAt < sinceWallMs) continue;
+      const ms = r.finishedAt - r.startedAt;
+      pulls.push({ node, ms });
+      let list = byRef.get(r.ref);
+      if (!list) byRef.set(r.ref, list = []);
+      list.push(ms);
+      if (!(r.finishedAt <= lastEnd)) lastEnd = r.finishedAt;
+    }
+  }
+  return { pulls, byRef, lastEndWallMs: lastEnd };
+}
+
+/** Largest relative gap between the model's pull time and a recorded median, per image. */
+function modelDeviation(
+  cluster: BenchCluster,
+  images: number,
+  byRef: Map<string, number[]>,
+): number {
+  // modelPulls lists the images of the first node first, in index order.
+  const perImage = modelPulls(cluster, images).slice(0, images).map((m) => m.ms);
+  let worst = 0;
+  for (let i = 0; i < images; i++) {
+    const rec = byRef.get(imageReference(i));
+    if (!rec?.length) continue;
+    const sorted = [...rec].sort((a, b) => a - b);
+    const med = sorted[Math.floor(sorted.length / 2)];
+    worst = Math.max(worst, Math.abs(med - perImage[i]) / perImage[i]);
+  }
+  return worst;
+}
