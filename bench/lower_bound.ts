@@ -128,3 +128,30 @@ export function simulatedPullMs(input: PullModelInput): number {
   const transferMs = (input.sizeBytes / Math.max(1, input.bandwidth)) * 1000;
   return (input.hostLatencyMs + input.roundTripMs + transferMs) * input.timeScale;
 }
+
+/**
+ * The time lost per pull beyond the bound, in the unit of the binding constraint, so that a
+ * ratio measured at one time scale can be read at another: under concurrency it is the extra
+ * time each pull held its slot (`(T - bound) × maxConcurrent / pulls`), under the min delay the
+ * extra spacing of each start (`(T - bound) / (pulls - 1)`), on the busiest node the gap between
+ * two of its pulls, and for a single longest pull the whole excess. With real pull times of
+ * seconds to minutes, a few tens of milliseconds per pull are a ratio close to 1.
+ */
+export function overheadPerPullMs(
+  bound: LowerBound,
+  limits: PacingLimits,
+  timeMs: number,
+  pullsOnBusiestNode = 1,
+): number {
+  const excess = timeMs - bound.bound_ms;
+  switch (bound.binding) {
+    case "concurrency":
+      return (excess * limits.maxConcurrent) / Math.max(1, bound.pulls);
+    case "min_delay":
+      return excess / Math.max(1, bound.pulls - 1);
+    case "node_serial":
+      return excess / Math.max(1, pullsOnBusiestNode);
+    case "longest_pull":
+      return excess;
+  }
+}

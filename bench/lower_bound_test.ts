@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pacingLowerBound, simulatedPullMs } from "./lower_bound.ts";
+import { overheadPerPullMs, pacingLowerBound, simulatedPullMs } from "./lower_bound.ts";
 
 const grid = (nodes: number, images: number, ms: number) =>
   Array.from({ length: nodes * images }, (_, i) => ({ node: `n${i % nodes}`, ms }));
@@ -57,4 +57,19 @@ Deno.test("simulated pull time: latency, round trip and transfer, scaled to wall
     timeScale: 0.1,
   });
   assert.ok(Math.abs(ms - 155) < 1e-9);
+});
+
+Deno.test("overhead per pull reads the excess in the binding constraint's unit", () => {
+  const limits = { maxConcurrent: 20, minDelayMs: 0 };
+  const conc = pacingLowerBound(grid(100, 20, 150), limits);
+  // 2000 pulls on 20 slots: 1 s over the bound is 10 ms more per slot hold.
+  assert.equal(overheadPerPullMs(conc, limits, conc.bound_ms + 1000), 10);
+  const delayLimits = { maxConcurrent: 50, minDelayMs: 500 };
+  const delay = pacingLowerBound(grid(10, 10, 100), delayLimits);
+  assert.equal(overheadPerPullMs(delay, delayLimits, delay.bound_ms + 990), 10);
+  const serial = pacingLowerBound([{ node: "a", ms: 1000 }, { node: "a", ms: 1000 }], {
+    maxConcurrent: 5,
+    minDelayMs: 0,
+  });
+  assert.equal(overheadPerPullMs(serial, { maxConcurrent: 5, minDelayMs: 0 }, 2100, 2), 50);
 });

@@ -83,8 +83,8 @@ export interface Headline {
   unit: string;
   /** The issue's target, in words. */
   target: string;
-  /** Whether the median meets the target. */
-  met: boolean;
+  /** Whether the median meets the target; null where the issue sets none. */
+  met: boolean | null;
   scenario: string;
   date: string;
   file: string;
@@ -192,7 +192,7 @@ export function headlineRows(details: Partial<Record<HeadlineKey, Headline>>): s
       fmt(h.value, 3),
       `${fmt(h.spread.min, 3)}-${fmt(h.spread.max, 3)}, n=${h.spread.n}`,
       h.target,
-      h.met ? "yes" : "no",
+      h.met === null ? "-" : h.met ? "yes" : "no",
     ]);
   }
   return rows;

@@ -54,6 +54,13 @@ export interface JoinedNode {
   warm_s: number;
   /** The node's serial pull time of every image: its own lower bound (s). */
   warm_bound_s: number;
+  /**
+   * Mean idle time of the node's puller between the end of one pull and the start of the next
+   * (ms, from the kubelet's records): the round trip through the operator per image.
+   */
+  gap_between_pulls_ms: number;
+  /** Node creation to the start of its first pull (ms). */
+  first_pull_start_ms: number;
 }
 
 /** What a warm-cluster run shows. */
@@ -113,8 +120,11 @@ export async function runWarmCluster(
       const names = Array.from({ length: p.joinNodes }, () => `sim-node-${next++}`);
       for (const n of names) images.track(n);
       const createdAt = new Map<string, number>();
+      // The kubelets record pulls in wall-clock ms.
+      const createdWall = new Map<string, number>();
       await Promise.all(names.map((n) => {
         createdAt.set(n, performance.now());
+        createdWall.set(n, Date.now());
         return cluster.sim.nodes.add(n);
       }));
       const deadline = performance.now() + p.joinTimeoutS * 1000;
@@ -128,6 +138,11 @@ export async function runWarmCluster(
         const isWarm = warm(n);
         if (!isWarm) result.incomplete++;
         const created = createdAt.get(n)!;
+        const history = cluster.sim.kubelets.pullHistory(n).filter((r) => r.result === "pulled");
+        let gaps = 0;
+        for (let i = 1; i < history.length; i++) {
+          gaps += history[i].startedAt - history[i - 1].finishedAt;
+        }
         const warmS = isWarm ? (Math.max(...cachedAt!.values()) - created) / 1000 : Number.NaN;
         result.joins.push({
           node: n,
@@ -135,6 +150,11 @@ export async function runWarmCluster(
           first_pod_s: round3(firstPod === undefined ? Number.NaN : (firstPod - created) / 1000),
           warm_s: round3(warmS),
           warm_bound_s: round3(perNodeBound),
+          gap_between_pulls_ms: round(gaps / Math.max(1, history.length - 1), 1),
+          first_pull_start_ms: round(
+            history.length ? history[0].startedAt - (createdWall.get(n) ?? Number.NaN) : Number.NaN,
+            1,
+          ),
         });
       }
       const done = result.joins.filter((j) => j.round === joinRound);

@@ -28,6 +28,7 @@ import {
 import { imageName, imageReference } from "../fixtures.ts";
 import {
   type LowerBound,
+  overheadPerPullMs,
   pacingLowerBound,
   type PullTime,
   simulatedPullMs,
@@ -75,6 +76,8 @@ export interface WarmupResult {
   /** Largest relative difference between a recorded pull duration and the model. */
   model_vs_recorded_max_rel: number;
   ratio_to_bound: number;
+  /** Time lost per pull beyond the bound (see `overheadPerPullMs`), wall ms. */
+  overhead_ms_per_pull: number;
   pulls_completed: number;
   api: ApiLoad;
   requests_per_pull: number;
@@ -190,6 +193,15 @@ export async function runWarmup(
       lower_bound_recorded_ms: round(recordedBound.bound_ms),
       model_vs_recorded_max_rel: round(modelDeviation(cluster, p.images, recorded.byRef), 4),
       ratio_to_bound: round(timeToWarm / (bound.bound_ms / 1000), 4),
+      overhead_ms_per_pull: round(
+        overheadPerPullMs(
+          bound,
+          { maxConcurrent: p.maxConcurrentNodes, minDelayMs: p.minDelayMs },
+          timeToWarm * 1000,
+          p.images,
+        ),
+        1,
+      ),
       pulls_completed: pulls,
       api,
       requests_per_pull: round(api.total / Math.max(1, pulls), 3),
