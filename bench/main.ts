@@ -50,6 +50,7 @@ const HELP = `Usage: deno run -A bench/main.ts [flags]
   --steady-seconds=S     Steady-state window in total (default 120; the issue's figure is 600)
   --operator-deno-flags=FLAGS  Extra "deno run" flags for the operator, space-separated
                          (e.g. "--v8-flags=--max-old-space-size=128"), to try runtime settings
+  --operator-workers=N   The operator's --workers in warm-ups (default: its own default, 4)
   --out=DIR              Results directory (default bench/results)
   --no-write             Print only
 `;
@@ -64,6 +65,7 @@ const { values } = parseArgs({
     "time-scale": { type: "string", default: "0.5" },
     "steady-seconds": { type: "string" },
     "operator-deno-flags": { type: "string", default: "" },
+    "operator-workers": { type: "string" },
     out: { type: "string", default: new URL("./results", import.meta.url).pathname },
     "no-write": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -109,7 +111,13 @@ const write = async (scenario: string, body: Record<string, unknown>) =>
   values["no-write"] ? "(not written)" : await writeScenarioFile(outDir, scenario, {
     scenario,
     ...meta,
-    options: { repeat, quick, time_scale: timeScale, operator_deno_flags: operatorFlags },
+    options: {
+      repeat,
+      quick,
+      time_scale: timeScale,
+      operator_deno_flags: operatorFlags,
+      operator_workers: values["operator-workers"] ?? null,
+    },
     ...body,
   }, started);
 const headline = (
@@ -184,6 +192,7 @@ if (want("warmup")) {
         timeScale,
         timeoutS: 1800,
         operatorFlags,
+        workers: values["operator-workers"] ? Number(values["operator-workers"]) : undefined,
       };
       log(`warm-up ${key}, run ${r}/${repeat}`);
       const res = await runWarmup(params, log);

@@ -118,6 +118,8 @@ export function serverDelta(
 /** Client-side latency of one kind of request inside a window (ms). */
 export interface RequestLatency {
   requests: number;
+  /** Exact, unlike the quantiles, which are as coarse as the metric's buckets. */
+  mean_ms: number;
   p50_ms: number;
   p99_ms: number;
 }
@@ -145,6 +147,7 @@ export function requestLatency(
     if (d.count <= 0) continue;
     out[k] = {
       requests: d.count,
+      mean_ms: round((d.sum / d.count) * 1000),
       p50_ms: round(histogramQuantile(d, 0.5) * 1000),
       p99_ms: round(histogramQuantile(d, 0.99) * 1000),
     };
@@ -181,4 +184,36 @@ export function heapFigures(samples: readonly Sample[]): HeapFigures {
     external_mib: mib(find("nodejs_external_memory_bytes")),
     spaces,
   };
+}
+
+/** How long keys waited in a work queue before a worker took them, inside a window. */
+export interface QueueWait {
+  adds: number;
+  mean_ms: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+/**
+ * Queue wait per work queue between two scrapes (`workqueue_queue_duration_seconds`): with few
+ * workers and long reconciles, a woken image waits here while a pacing slot stays empty.
+ */
+export function queueWait(
+  before: readonly Sample[],
+  after: readonly Sample[],
+): Record<string, QueueWait> {
+  const metric = "workqueue_queue_duration_seconds";
+  const b = histogramsBy(before, metric, "name");
+  const out: Record<string, QueueWait> = {};
+  for (const [name, h] of histogramsBy(after, metric, "name")) {
+    const d = histogramDelta(h, b.get(name));
+    if (d.count <= 0) continue;
+    out[name] = {
+      adds: d.count,
+      mean_ms: round((d.sum / d.count) * 1000),
+      p50_ms: round(histogramQuantile(d, 0.5) * 1000),
+      p99_ms: round(histogramQuantile(d, 0.99) * 1000),
+    };
+  }
+  return out;
 }

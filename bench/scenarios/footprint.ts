@@ -23,6 +23,8 @@ import {
   apiLoad,
   type HeapFigures,
   heapFigures,
+  type QueueWait,
+  queueWait,
   type ReconcileFigures,
   reconcileFigures,
   type RequestLatency,
@@ -60,6 +62,8 @@ export interface FootprintWarmup {
   heap: HeapFigures;
   reconcile: Record<string, ReconcileFigures>;
   reconcile_p99_ms: number;
+  /** Time keys waited in each work queue (a woken image waiting for a worker). */
+  queue_wait: Record<string, QueueWait>;
   api: ApiLoad;
   requests_per_pull: number;
   request_latency: Record<string, RequestLatency>;
@@ -154,6 +158,7 @@ export async function runFootprint(
         heap: heapFigures(metricsAfter),
         reconcile,
         reconcile_p99_ms: worstP99(reconcile),
+        queue_wait: queueWait(metricsBefore, metricsAfter),
         api,
         requests_per_pull: round(api.total / Math.max(1, pulls), 3),
         request_latency: requestLatency(metricsBefore, metricsAfter),

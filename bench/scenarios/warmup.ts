@@ -9,6 +9,8 @@
 import {
   type ApiLoad,
   apiLoad,
+  type QueueWait,
+  queueWait,
   type ReconcileFigures,
   reconcileFigures,
   type RequestLatency,
@@ -86,6 +88,8 @@ export interface WarmupResult {
   /** Requests by user during the warm-up. */
   server_requests_by_user: Record<string, number>;
   reconcile: Record<string, ReconcileFigures>;
+  /** Time keys waited in each work queue (a woken image waiting for a worker). */
+  queue_wait: Record<string, QueueWait>;
   /** The operator's own request latency by `verb/resource` (how much of a reconcile is I/O). */
   request_latency: Record<string, RequestLatency>;
   footprint: FootprintSummary;
@@ -209,6 +213,7 @@ export async function runWarmup(
       server_requests_by_user: byUser,
       reconcile: reconcileFigures(metricsBefore, metricsAfter),
       request_latency: requestLatency(metricsBefore, metricsAfter),
+      queue_wait: queueWait(metricsBefore, metricsAfter),
       footprint,
       operator_synced_s: round(synced),
     };
