@@ -13,7 +13,7 @@ export interface FlagSpec {
   help: string;
   /** Allowed values of a string flag. */
   choices?: readonly string[];
-  /** Placeholder in help, e.g. PATH. */
+  /** Name of the value shown in help, e.g. PATH. */
   metavar?: string;
 }
 
