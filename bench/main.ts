@@ -349,21 +349,29 @@ if (want("join") || want("steady")) {
 }
 
 if (want("footprint")) {
-  const res: FootprintResult = await runFootprint({
-    nodes: 5000,
-    images: 200,
-    timeScale,
-    maxConcurrentNodes: 100,
-    minDelayMs: 0,
-    startups: Math.max(3, repeat),
-    idleS: quick ? 20 : 60,
-    warmupS: quick ? 30 : 60,
-    operatorFlags,
-  }, log);
-  const file = await write("footprint", { result: res });
+  // Each repetition is a fresh cluster; start-ups are also repeated within each.
+  const runs: FootprintResult[] = [];
+  for (let r = 1; r <= repeat; r++) {
+    log(`footprint, run ${r}/${repeat}`);
+    runs.push(
+      await runFootprint({
+        nodes: 5000,
+        images: 200,
+        timeScale,
+        maxConcurrentNodes: 100,
+        minDelayMs: 0,
+        startups: 3,
+        idleS: quick ? 20 : 60,
+        warmupS: quick ? 30 : 60,
+        operatorFlags,
+      }, log),
+    );
+  }
+  const file = await write("footprint", { runs });
+  const med = (pick: (r: FootprintResult) => number) => median(runs.map(pick));
   headline(
     "rss_mib_5000_nodes",
-    [res.rss_mib_peak],
+    runs.map((r) => r.rss_mib_peak),
     "MiB, peak of idle and warm-up",
     "<= 150 MiB",
     (v) => v <= 150,
@@ -372,7 +380,7 @@ if (want("footprint")) {
   );
   headline(
     "startup_synced_s_5000_nodes",
-    res.startup_synced_s,
+    runs.flatMap((r) => r.startup_synced_s),
     "s, spawn to caches synced",
     "< 3 s",
     (v) => v < 3,
@@ -381,47 +389,59 @@ if (want("footprint")) {
   );
   headline(
     "reconcile_p99_ms",
-    [res.warmup.reconcile_p99_ms],
+    runs.map((r) => r.warmup.reconcile_p99_ms),
     "ms, worst controller during warm-up",
     "< 5 ms",
     (v) => v < 5,
     "footprint",
     file,
   );
-  const w = res.warmup;
+  const controllers = [...new Set(runs.flatMap((r) => Object.keys(r.warmup.reconcile)))];
   tables.push(textTable([
-    ["5000 nodes x 200 images", "Idle (warm)", "Warm-up window"],
+    [`5000 nodes x 200 images (median of ${runs.length})`, "Idle (warm)", "Warm-up window"],
     [
       "RSS median / peak (MiB)",
-      `${fmt(res.idle.footprint.rss_mib_median, 0)} / ${fmt(res.idle.footprint.rss_mib_hwm, 0)}`,
-      `${fmt(w.footprint.rss_mib_median, 0)} / ${fmt(w.footprint.rss_mib_hwm, 0)}`,
+      `${fmt(med((r) => r.idle.footprint.rss_mib_median), 0)} / ${
+        fmt(med((r) => r.idle.footprint.rss_mib_hwm), 0)
+      }`,
+      `${fmt(med((r) => r.warmup.footprint.rss_mib_median), 0)} / ${
+        fmt(med((r) => r.warmup.footprint.rss_mib_hwm), 0)
+      }`,
     ],
     [
       "V8 heap used / total (MiB)",
-      `${fmt(res.idle.heap.heap_used_mib, 0)} / ${fmt(res.idle.heap.heap_total_mib, 0)}`,
-      `${fmt(w.heap.heap_used_mib, 0)} / ${fmt(w.heap.heap_total_mib, 0)}`,
+      `${fmt(med((r) => r.idle.heap.heap_used_mib), 0)} / ${
+        fmt(med((r) => r.idle.heap.heap_total_mib), 0)
+      }`,
+      `${fmt(med((r) => r.warmup.heap.heap_used_mib), 0)} / ${
+        fmt(med((r) => r.warmup.heap.heap_total_mib), 0)
+      }`,
     ],
-    ["CPU (cores)", fmt(res.idle.footprint.cpu_cores, 3), fmt(w.footprint.cpu_cores, 2)],
+    [
+      "CPU (cores)",
+      fmt(med((r) => r.idle.footprint.cpu_cores), 3),
+      fmt(med((r) => r.warmup.footprint.cpu_cores), 2),
+    ],
     [
       "Requests/min beyond watches",
-      fmt(res.idle.requests_per_min, 1),
-      `${fmt(w.requests_per_pull, 2)} per pull, ${w.pulls_completed} pulls`,
+      fmt(med((r) => r.idle.requests_per_min), 1),
+      `${fmt(med((r) => r.warmup.requests_per_pull), 2)} per pull, ${
+        fmt(med((r) => r.warmup.pulls_completed), 0)
+      } pulls`,
     ],
     [
       "Reconcile p50 / p99 (ms)",
-      Object.entries(res.idle.reconcile).map(([c, f]) =>
-        `${c} ${fmt(f.p50_ms, 1)} / ${fmt(f.p99_ms, 1)}`
-      ).join(", ") || "no reconciles",
-      Object.entries(w.reconcile).map(([c, f]) =>
-        `${c} ${fmt(f.p50_ms, 1)} / ${fmt(f.p99_ms, 1)} (mean ${
-          fmt(f.mean_ms, 1)
-        }, n=${f.reconciles})`
+      "",
+      controllers.map((c) =>
+        `${c} ${fmt(med((r) => r.warmup.reconcile[c]?.p50_ms ?? Number.NaN), 1)} / ${
+          fmt(med((r) => r.warmup.reconcile[c]?.p99_ms ?? Number.NaN), 1)
+        } (mean ${fmt(med((r) => r.warmup.reconcile[c]?.mean_ms ?? Number.NaN), 1)})`
       ).join(", "),
     ],
     [
       "Spawn to caches synced (s)",
-      `${res.startup_synced_s.join(", ")}`,
-      fmt(w.operator_synced_s, 3),
+      runs.flatMap((r) => r.startup_synced_s).join(", "),
+      fmt(med((r) => r.warmup.operator_synced_s), 3),
     ],
   ]));
 }
