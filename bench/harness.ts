@@ -19,7 +19,6 @@ import {
 } from "../lib/kube/mod.ts";
 import { OPERATOR_NAMESPACE, type SimCluster, startSimCluster } from "../lib/sim/mod.ts";
 import {
-  freePort,
   operatorBundle,
   type OperatorProcess,
   startOperatorProcess,
@@ -346,9 +345,7 @@ export async function startBenchOperator(
     ...(opts.extraArgs ?? []),
   ];
   const spawnedAtMs = Date.now();
-  const proc = opts.denoFlags?.length
-    ? await startOperatorWithFlags(cluster.operatorKubeconfig, args, opts.denoFlags)
-    : await startOperatorProcess(cluster.operatorKubeconfig, args);
+  const proc = await startOperatorProcess(cluster.operatorKubeconfig, args, opts.denoFlags ?? []);
   const pid = proc.child.pid;
   const sampler = new ProcessSampler(pid, 250).start();
   let exited = false;
@@ -396,60 +393,6 @@ export async function startBenchOperator(
         await proc.status;
         clearTimeout(timer);
       }
-    },
-  };
-}
-
-/**
- * `startOperatorProcess` with extra `deno run` flags: the same bundle, permission set and
- * operator flags (the test helper has no way to pass runtime flags, being about the product as
- * shipped).
- */
-async function startOperatorWithFlags(
-  kubeconfigPath: string,
-  extraArgs: string[],
-  denoFlags: string[],
-): Promise<OperatorProcess> {
-  const bundle = await operatorBundle();
-  const root = new URL("../", import.meta.url);
-  const metricsPort = freePort();
-  const probePort = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--config=${new URL("deno.json", root).pathname}`,
-      "-P=operator",
-      ...denoFlags,
-      bundle,
-      "run",
-      `--kubeconfig=${kubeconfigPath}`,
-      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-      `--health-probe-bind-address=127.0.0.1:${probePort}`,
-      "--log-format=json",
-      ...extraArgs,
-    ],
-    cwd: root,
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  let logText = "";
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) logText += decoder.decode(chunk, { stream: true });
-  })();
-  return {
-    child,
-    metricsPort,
-    probePort,
-    logs: () => logText,
-    status: child.status.then(async (st) => {
-      await reading;
-      return st;
-    }),
-    async get(path: string, port = probePort) {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`);
-      return { status: res.status, body: await res.text() };
     },
   };
 }

@@ -52,6 +52,8 @@ export interface OperatorProcess {
 export async function startOperatorProcess(
   kubeconfigPath: string,
   extraArgs: string[] = [],
+  /** Extra `deno run` flags (e.g. V8 options for benchmarks); the permission set is unchanged. */
+  denoFlags: string[] = [],
 ): Promise<OperatorProcess> {
   const bundle = await operatorBundle();
   const metricsPort = freePort();
@@ -61,6 +63,7 @@ export async function startOperatorProcess(
       "run",
       `--config=${new URL("deno.json", ROOT).pathname}`,
       "-P=operator",
+      ...denoFlags,
       bundle,
       "run",
       `--kubeconfig=${kubeconfigPath}`,
