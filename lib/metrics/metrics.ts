@@ -8,6 +8,7 @@
  * @module
  */
 import client from "prom-client";
+import { registerProcessMetrics } from "./process_metrics.ts";
 
 const PULL_BUCKETS = [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200];
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -42,6 +43,10 @@ export class DropMetrics {
   #errorReasons = new SeriesTracker();
   #sources = new SeriesTracker();
 
+  /**
+   * Creates the metrics. `processMetrics` adds the `process_*` and V8 heap metrics of this
+   * process (one registry per process should have them).
+   */
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.imagesCached = new client.Counter({
@@ -169,7 +174,7 @@ export class DropMetrics {
       labelNames: ["name"],
       registers,
     });
-    if (opts.processMetrics) client.collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics) registerProcessMetrics(this.registry);
   }
 
   /** Sets where `drop_active_pulls` reads its values at scrape time (per pacing budget). */
