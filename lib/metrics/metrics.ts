@@ -11,7 +11,24 @@ import client from "prom-client";
 import { registerProcessMetrics } from "./process_metrics.ts";
 
 const PULL_BUCKETS = [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200];
-const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// From 1 ms: requests to a nearby API server take a few milliseconds.
+const LATENCY_BUCKETS = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+];
+// From 0.5 ms: most reconciles only read the informer cache.
 const RECONCILE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 
 /** All metrics of one operator process, in their own registry. */

@@ -88,3 +88,29 @@ Deno.test("probe and metrics servers answer", async () => {
     await s.shutdown();
   }
 });
+
+Deno.test("latency histograms resolve milliseconds", async () => {
+  const m = new DropMetrics();
+  m.apiLatency.observe({ verb: "get", resource: "leases" }, 0.0008);
+  m.apiLatency.observe({ verb: "get", resource: "leases" }, 0.004);
+  m.sourceQueried("p", "prometheus[0]", true, 0.002);
+  m.reconcileTime.observe({ controller: "c" }, 0.0003);
+  m.reconcileTime.observe({ controller: "c" }, 0.004);
+  m.queueLatency.observe({ name: "c" }, 0.0003);
+  const text = await m.exposition();
+  const bucket = (metric: string, le: string, labels: string) =>
+    Number(new RegExp(`^${metric}_bucket\\{le="${le}",${labels}\\} (\\S+)$`, "m").exec(text)?.[1]);
+  const api = 'verb="get",resource="leases"';
+  assert.equal(bucket("rest_client_request_duration_seconds", "0.001", api), 1);
+  assert.equal(bucket("rest_client_request_duration_seconds", "0.0025", api), 1);
+  assert.equal(bucket("rest_client_request_duration_seconds", "0.005", api), 2);
+  const source = 'discoverypolicy="p",source="prometheus\\[0\\]"';
+  assert.equal(bucket("drop_discovery_source_latency_seconds", "0.001", source), 0);
+  assert.equal(bucket("drop_discovery_source_latency_seconds", "0.0025", source), 1);
+  const controller = 'controller="c"';
+  assert.equal(bucket("controller_runtime_reconcile_time_seconds", "0.0005", controller), 1);
+  assert.equal(bucket("controller_runtime_reconcile_time_seconds", "0.001", controller), 1);
+  assert.equal(bucket("controller_runtime_reconcile_time_seconds", "0.0025", controller), 1);
+  assert.equal(bucket("controller_runtime_reconcile_time_seconds", "0.005", controller), 2);
+  assert.equal(bucket("workqueue_queue_duration_seconds", "0.0005", 'name="c"'), 1);
+});
