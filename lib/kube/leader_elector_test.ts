@@ -9,8 +9,20 @@ class FakeLeases implements LeaseClient {
   lease?: Lease;
   #rv = 0;
   failing = false;
+  /** Requests received, by verb. */
+  calls = { get: 0, create: 0, replace: 0 };
+
+  /** A write by someone else (another candidate, or kubectl): a new resourceVersion. */
+  writeBy(spec: Lease["spec"]): void {
+    this.lease = {
+      ...this.lease!,
+      metadata: { ...this.lease!.metadata, resourceVersion: String(++this.#rv) },
+      spec: { ...this.lease!.spec, ...spec },
+    };
+  }
 
   get(name: string): Promise<Lease> {
+    this.calls.get++;
     if (this.failing) return Promise.reject(new Error("connection refused"));
     if (!this.lease) {
       return Promise.reject(
@@ -21,6 +33,7 @@ class FakeLeases implements LeaseClient {
   }
 
   create(obj: Lease): Promise<Lease> {
+    this.calls.create++;
     if (this.failing) return Promise.reject(new Error("connection refused"));
     if (this.lease) return Promise.reject(new KubeApiError({ code: 409, reason: "AlreadyExists" }));
     this.lease = {
@@ -31,6 +44,7 @@ class FakeLeases implements LeaseClient {
   }
 
   replace(obj: Lease): Promise<Lease> {
+    this.calls.replace++;
     if (this.failing) return Promise.reject(new Error("connection refused"));
     if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) {
       return Promise.reject(new KubeApiError({ code: 409, reason: "Conflict" }));
@@ -158,6 +172,78 @@ Deno.test("LeaderElector: a leader that cannot renew within the deadline steps d
     assert.equal(a.elector.isLeader(), false);
   } finally {
     a.ac.abort();
+  }
+});
+
+Deno.test("LeaderElector: steady leadership costs one update per retry period", async () => {
+  const leases = new FakeLeases();
+  const a = candidate(leases, "a");
+  try {
+    await waitFor(() => a.state.leading, "a to lead");
+    const before = { ...leases.calls };
+    const rvBefore = Number(leases.lease!.metadata!.resourceVersion);
+    const renewedBefore = Date.parse(leases.lease!.spec!.renewTime!);
+    const t0 = performance.now();
+    await waitFor(() => leases.calls.replace - before.replace >= 10, "10 renewals");
+    const elapsed = performance.now() - t0;
+    const renewals = leases.calls.replace - before.replace;
+    assert.equal(leases.calls.get, before.get, "no reads while leading");
+    assert.equal(leases.calls.create, before.create);
+    // Every update succeeded and renewed the lease.
+    assert.equal(Number(leases.lease!.metadata!.resourceVersion), rvBefore + renewals);
+    assert.ok(Date.parse(leases.lease!.spec!.renewTime!) > renewedBefore);
+    assert.equal(leases.lease?.spec?.holderIdentity, "a");
+    // A retry period passes between renewals: at most one request per period (never more).
+    assert.ok(
+      renewals <= elapsed / TIMING.retryPeriodMs + 2,
+      `${renewals} requests in ${elapsed} ms`,
+    );
+    assert.equal(a.state.leading, true);
+  } finally {
+    a.ac.abort();
+    await a.done;
+  }
+});
+
+Deno.test("LeaderElector: a leader steps down when another holder wrote the lease", async () => {
+  const leases = new FakeLeases();
+  // A lease far longer than the test: only the conflicting write can end a's leadership.
+  const a = candidate(leases, "a", { leaseDurationMs: 120_000 });
+  try {
+    await waitFor(() => a.state.leading, "a to lead");
+    const gets = leases.calls.get;
+    leases.writeBy({ holderIdentity: "b", renewTime: microTime(Date.now()) });
+    const stolen = structuredClone(leases.lease);
+    await a.done; // run() returns once leadership is lost
+    assert.equal(a.state.leading, false);
+    assert.equal(a.state.stopped, 1);
+    assert.equal(a.elector.isLeader(), false);
+    // The update conflicted, and a read showed b as the holder of a valid lease.
+    assert.ok(leases.calls.get > gets, "a read the lease after the conflict");
+    assert.equal(a.elector.leader, "b");
+    assert.deepEqual(leases.lease, stolen, "a neither overwrote nor released b's lease");
+  } finally {
+    a.ac.abort();
+  }
+});
+
+Deno.test("LeaderElector: a write that keeps the holder costs one read, not leadership", async () => {
+  const leases = new FakeLeases();
+  const a = candidate(leases, "a");
+  try {
+    await waitFor(() => a.state.leading, "a to lead");
+    const gets = leases.calls.get;
+    leases.writeBy({ leaseTransitions: 7 }); // e.g. someone edited the Lease
+    const replaces = leases.calls.replace;
+    await waitFor(() => leases.calls.replace - replaces >= 5, "5 more renewals");
+    assert.equal(a.state.leading, true);
+    assert.equal(a.state.started, 1);
+    assert.equal(leases.calls.get, gets + 1, "one read after the conflict, then updates only");
+    assert.equal(leases.lease?.spec?.holderIdentity, "a");
+    assert.equal(leases.lease?.spec?.leaseTransitions, 7, "a kept the other writer's fields");
+  } finally {
+    a.ac.abort();
+    await a.done;
   }
 });
 
