@@ -189,7 +189,7 @@ export class CachedImageReconciler {
 
     // 6. Start the pulls the pacing engine allows.
     const started: string[] = [];
-    let retryAfterMs: number | undefined;
+    let retryAt: number | undefined;
     let createError: unknown;
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets);
@@ -202,7 +202,7 @@ export class CachedImageReconciler {
           retryAfterMs: answer.retryAfterMs,
         });
       }
-      retryAfterMs = answer.retryAfterMs;
+      if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
       for (const [i, node] of answer.grants.entries()) {
         const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
           namespace: ctx.podNamespace,
@@ -277,9 +277,14 @@ export class CachedImageReconciler {
       throw createError;
     }
 
-    // 8. Look again when a backoff ends, a re-pull is due or pacing frees a slot.
-    const waits = [plan.requeueAfterMs, retryAfterMs].filter((v): v is number => v !== undefined);
-    if (waits.length > 0) return { requeueAfter: Math.max(50, Math.min(...waits)) };
+    // 8. Look again when a backoff ends, a re-pull is due or pacing frees a slot. The times are
+    //    absolute: the writes above took time, and a pull paced 25 ms apart must not wait 25 ms
+    //    more than that.
+    const due = [
+      plan.requeueAfterMs === undefined ? undefined : now + plan.requeueAfterMs,
+      retryAt,
+    ].filter((v): v is number => v !== undefined);
+    if (due.length > 0) return { requeueAfter: Math.max(1, Math.min(...due) - ctx.now()) };
   }
 }
 
