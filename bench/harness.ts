@@ -381,17 +381,23 @@ export async function startBenchOperator(
     },
     async stop() {
       sampler.stop();
-      if (!exited) {
-        try {
-          proc.child.kill("SIGTERM");
-        } catch { /* already gone */ }
-        const timer = setTimeout(() => {
+      try {
+        if (!exited) {
           try {
-            proc.child.kill("SIGKILL");
+            proc.child.kill("SIGTERM");
           } catch { /* already gone */ }
-        }, 15_000);
-        await proc.status;
-        clearTimeout(timer);
+          const timer = setTimeout(() => {
+            try {
+              proc.child.kill("SIGKILL");
+            } catch { /* already gone */ }
+          }, 15_000);
+          await proc.status;
+          clearTimeout(timer);
+        }
+      } finally {
+        // For a look at what the operator did: DROP_BENCH_OPERATOR_LOG=/tmp/op.log
+        const keep = Deno.env.get("DROP_BENCH_OPERATOR_LOG");
+        if (keep) await Deno.writeTextFile(keep, proc.logs());
       }
     },
   };

@@ -28,7 +28,11 @@ export interface LowerBound {
   binding: BindingConstraint;
   /** Total pull time spread over `maxConcurrent` slots. */
   concurrency_ms: number;
-  /** `(pulls - 1) × minDelay` until the last start, plus the shortest pull after it. */
+  /**
+   * Starts at least `minDelay` apart, with the longest pulls first: `max_i(i × minDelay + d_i)`
+   * over the pull times sorted in descending order (at least `(pulls - 1) × minDelay` plus the
+   * shortest pull).
+   */
   min_delay_ms: number;
   /** The node with the most pull time, pulling back to back (the kubelet pulls serially). */
   node_serial_ms: number;
@@ -43,8 +47,10 @@ export interface LowerBound {
  * bound on its own (no schedule can beat any of them), so their maximum is one too:
  * - concurrency: at most `maxConcurrent` pulls run at once, so the work `Σ d` needs at least
  *   `Σ d / maxConcurrent`;
- * - min delay: the `P`-th start comes at least `(P - 1) × minDelay` after the first, and that
- *   pull still takes at least the shortest pull time;
+ * - min delay: the `i`-th start (from 0) comes at least `i × minDelay` after the first, so the
+ *   end is at least `max_i(i × minDelay + d_σ(i))` for the order σ the pulls start in; the
+ *   longest-first order minimises that maximum (swapping two adjacent pulls that are out of that
+ *   order never raises it), so its value bounds every schedule;
  * - node serial: a node pulls one image at a time, so its pulls take at least their sum;
  * - longest pull: nothing finishes before its longest pull.
  * It ignores the interplay of the constraints (e.g. the ramp-up of the first `maxConcurrent`
@@ -72,19 +78,17 @@ export function pacingLowerBound(pulls: readonly PullTime[], limits: PacingLimit
   };
   if (pulls.length === 0) return empty;
   let total = 0;
-  let shortest = Infinity;
   let longest = 0;
   const perNode = new Map<string, number>();
   for (const p of pulls) {
     if (!(p.ms >= 0)) throw new RangeError(`Invalid pull time ${p.ms} on node "${p.node}"`);
     total += p.ms;
-    shortest = Math.min(shortest, p.ms);
     longest = Math.max(longest, p.ms);
     perNode.set(p.node, (perNode.get(p.node) ?? 0) + p.ms);
   }
   const terms: Record<BindingConstraint, number> = {
     concurrency: total / limits.maxConcurrent,
-    min_delay: (pulls.length - 1) * limits.minDelayMs + shortest,
+    min_delay: minDelayTerm(pulls, limits.minDelayMs),
     node_serial: Math.max(...perNode.values()),
     longest_pull: longest,
   };
@@ -102,6 +106,14 @@ export function pacingLowerBound(pulls: readonly PullTime[], limits: PacingLimit
     pulls: pulls.length,
     total_pull_ms: total,
   };
+}
+
+/** `max_i(i × minDelay + d_i)` over the pull times sorted longest first. */
+function minDelayTerm(pulls: readonly PullTime[], minDelayMs: number): number {
+  const desc = pulls.map((p) => p.ms).sort((a, b) => b - a);
+  let end = 0;
+  for (let i = 0; i < desc.length; i++) end = Math.max(end, i * minDelayMs + desc[i]);
+  return end;
 }
 
 /**

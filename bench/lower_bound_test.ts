@@ -18,6 +18,25 @@ Deno.test("min delay binds when starts are spaced further than pulls last", () =
   assert.equal(b.bound_ms, 99 * 500 + 100);
 });
 
+Deno.test("min delay term starts the longest pulls first", () => {
+  // Starts 100 ms apart. Longest first: max(0 + 1000, 100 + 50, 200 + 50) = 1000; any other
+  // order ends later (the 1000 ms pull started second ends at 1100).
+  const pulls = [{ node: "a", ms: 50 }, { node: "b", ms: 1000 }, { node: "c", ms: 50 }];
+  const b = pacingLowerBound(pulls, { maxConcurrent: 10, minDelayMs: 100 });
+  assert.equal(b.min_delay_ms, 1000);
+  // A long pull that cannot hide behind the starts after it: 2 × 100 + 10 = 210 < 300 + 0.
+  const tail = [{ node: "a", ms: 300 }, { node: "b", ms: 10 }, { node: "c", ms: 10 }];
+  assert.equal(
+    pacingLowerBound(tail, { maxConcurrent: 10, minDelayMs: 100 }).min_delay_ms,
+    300,
+  );
+  const even = [{ node: "a", ms: 120 }, { node: "b", ms: 120 }, { node: "c", ms: 10 }];
+  assert.equal(
+    pacingLowerBound(even, { maxConcurrent: 10, minDelayMs: 100 }).min_delay_ms,
+    220,
+  );
+});
+
 Deno.test("node serial binds when one node has most of the work", () => {
   const pulls = [
     { node: "slow", ms: 1000 },

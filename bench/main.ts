@@ -200,7 +200,7 @@ if (want("warmup")) {
       log(
         `warm-up ${key}: ${res.completed ? "" : "INCOMPLETE "}${res.time_to_warm_s} s, bound ${
           (res.lower_bound.bound_ms / 1000).toFixed(1)
-        } s, ratio ${res.ratio_to_bound}, ${res.requests_per_pull} requests per pull`,
+        } s, ratio ${res.ratio_to_bound}, ${res.requests_per_pull} requests per pull; starts: first after ${res.starts.first_start_ms} ms, gap p50/p99/mean ${res.starts.gap_p50_ms}/${res.starts.gap_p99_ms}/${res.starts.gap_mean_ms} ms, tail ${res.starts.tail_ms} ms`,
       );
     }
     const ratio = spread(runs.map((r) => (r.completed ? r.ratio_to_bound : Number.NaN)));

@@ -36,7 +36,7 @@ import {
   simulatedPullMs,
 } from "../lower_bound.ts";
 import type { FootprintSummary } from "../process_sampler.ts";
-import { round } from "../stats.ts";
+import { percentile, round } from "../stats.ts";
 import { DEFAULT_BANDWIDTH } from "../../lib/sim/mod.ts";
 import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
 
@@ -92,6 +92,8 @@ export interface WarmupResult {
   queue_wait: Record<string, QueueWait>;
   /** The operator's own request latency by `verb/resource` (how much of a reconcile is I/O). */
   request_latency: Record<string, RequestLatency>;
+  /** How the pull starts were spaced (kubelet records): where time beyond the bound went. */
+  starts: StartSpacing;
   footprint: FootprintSummary;
   operator_synced_s: number;
   steady_state?: SteadyStateResult;
@@ -214,6 +216,7 @@ export async function runWarmup(
       reconcile: reconcileFigures(metricsBefore, metricsAfter),
       request_latency: requestLatency(metricsBefore, metricsAfter),
       queue_wait: queueWait(metricsBefore, metricsAfter),
+      starts: startSpacing(recorded.starts, t0Wall, recorded.lastEndWallMs),
       footprint,
       operator_synced_s: round(synced),
     };
@@ -239,26 +242,61 @@ export async function runWarmup(
 interface Recorded {
   pulls: PullTime[];
   byRef: Map<string, number[]>;
+  /** Wall start time of every pull, unsorted. */
+  starts: number[];
   lastEndWallMs: number;
+}
+
+/** Spacing of pull starts over a warm-up. */
+export interface StartSpacing {
+  /** From the first CachedImage create to the first pull start (ms). */
+  first_start_ms: number;
+  /** Gaps between consecutive starts (ms), all nodes together. */
+  gap_p50_ms: number;
+  gap_p90_ms: number;
+  gap_p99_ms: number;
+  gap_max_ms: number;
+  gap_mean_ms: number;
+  /** From the last start to the last pull end (ms). */
+  tail_ms: number;
+}
+
+/** Summarises pull start times (wall ms) against the warm-up's start and last pull end. */
+export function startSpacing(starts: readonly number[], t0: number, lastEnd: number): StartSpacing {
+  const sorted = [...starts].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < sorted.length; i++) gaps.push(sorted[i] - sorted[i - 1]);
+  const last = sorted.at(-1) ?? Number.NaN;
+  return {
+    first_start_ms: round((sorted[0] ?? Number.NaN) - t0, 1),
+    gap_p50_ms: round(gaps.length ? percentile(gaps, 50) : Number.NaN, 1),
+    gap_p90_ms: round(gaps.length ? percentile(gaps, 90) : Number.NaN, 1),
+    gap_p99_ms: round(gaps.length ? percentile(gaps, 99) : Number.NaN, 1),
+    gap_max_ms: round(gaps.length ? Math.max(...gaps) : Number.NaN, 1),
+    gap_mean_ms: round(gaps.length ? (last - sorted[0]) / gaps.length : Number.NaN, 1),
+    tail_ms: round(lastEnd - last, 1),
+  };
 }
 
 /** Successful pulls the kubelets recorded since `sinceWallMs` (wall ms durations). */
 function recordedPulls(cluster: BenchCluster, sinceWallMs: number): Recorded {
   const pulls: PullTime[] = [];
   const byRef = new Map<string, number[]>();
+  const starts: number[] = [];
   let lastEnd = Number.NaN;
   for (const node of nodeNames(cluster)) {
     for (const r of cluster.sim.kubelets.pullHistory(node)) {
       if (r.result !== "pulled" || r.startedAt < sinceWallMs) continue;
       const ms = r.finishedAt - r.startedAt;
       pulls.push({ node, ms });
+      starts.push(r.startedAt);
       let list = byRef.get(r.ref);
       if (!list) byRef.set(r.ref, list = []);
       list.push(ms);
       if (!(r.finishedAt <= lastEnd)) lastEnd = r.finishedAt;
     }
   }
-  return { pulls, byRef, lastEndWallMs: lastEnd };
+  return { pulls, byRef, starts, lastEndWallMs: lastEnd };
 }
 
 /** Largest relative gap between the model's pull time and a recorded median, per image. */
