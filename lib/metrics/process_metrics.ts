@@ -59,7 +59,8 @@ export function registerProcessMetrics(registry: client.Registry): void {
     registers,
   });
 
-  // The runtime's time origin is set as the process starts, before any module is loaded.
+  // The time origin of the main worker, which Deno starts with the process, before any module
+  // loads (a Worker has its own; the operator runs in the main worker only).
   const startTime = performance.timeOrigin / 1000;
   new client.Gauge({
     name: "process_start_time_seconds",
