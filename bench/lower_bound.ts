@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MinHeap } from "../lib/kube/_min_heap.ts";
 
 /** One pull the warm-up needs: an image on a node, and how long it takes (wall ms). */
 export interface PullTime {
@@ -166,4 +167,94 @@ export function overheadPerPullMs(
     case "longest_pull":
       return excess;
   }
+}
+
+/** One pull of the warm-up with the image it belongs to, for {@linkcode policySchedule}. */
+export interface ImagePull extends PullTime {
+  image: string;
+}
+
+/** The outcome of {@linkcode policySchedule}. */
+export interface PolicySchedule {
+  /** When the last pull ends, from the first start (ms). */
+  end_ms: number;
+  /** Time with every slot taken while pulls were still waiting (ms). */
+  capacity_wait_ms: number;
+}
+
+/**
+ * The warm-up as the documented pacing rules run it with no overhead at all: images in the order
+ * they first appear in `pulls` (the caller lists them by priority, then name), each image's nodes
+ * in list order, every pull started at the first instant the rules allow (a free slot under
+ * `maxConcurrent`, `minDelay` since the last start, the node not pulling anything else), skipping
+ * to later images or nodes when the next one in order is busy. An operator that follows the rules
+ * can at best match this; its end is never below `pacingLowerBound`, and above it when the
+ * constraints take turns binding (a run of large images fills every slot, then small ones leave
+ * slots empty while the min delay holds them back), which no order-free bound sees.
+ *
+ * Cost: O(P × I × B + P log P) for P pulls, I images and B pulls in flight (at most
+ * `maxConcurrent`); in practice the first image in line has a free node and a start is O(B).
+ */
+export function policySchedule(
+  pulls: readonly ImagePull[],
+  limits: PacingLimits,
+): PolicySchedule {
+  const queues = new Map<string, ImagePull[]>();
+  for (const p of pulls) {
+    let q = queues.get(p.image);
+    if (!q) queues.set(p.image, q = []);
+    q.push(p);
+  }
+  // Per image: its pulls in order, which are started, and the first index not started yet.
+  const images = [...queues.values()].map((list) => ({
+    list,
+    started: new Uint8Array(list.length),
+    front: 0,
+  }));
+  const busy = new Set<string>();
+  const ends = new MinHeap<string>();
+  let remaining = pulls.length;
+  let t = 0;
+  let lastStart = -Infinity;
+  let end = 0;
+  let capacityWait = 0;
+  const pick = (): ImagePull | undefined => {
+    for (const img of images) {
+      while (img.front < img.list.length && img.started[img.front]) img.front++;
+      // Past the front, only started pulls and busy nodes are skipped: at most B of each.
+      for (let i = img.front; i < img.list.length; i++) {
+        if (img.started[i] || busy.has(img.list[i].node)) continue;
+        img.started[i] = 1;
+        return img.list[i];
+      }
+    }
+    return undefined;
+  };
+  while (remaining > 0) {
+    while (ends.size > 0 && ends.peek()!.at <= t) busy.delete(ends.pop()!.value);
+    // Compared as sums: `t - lastStart` can round below the delay that `t` was advanced by.
+    const delayOk = t >= lastStart + limits.minDelayMs;
+    if (ends.size < limits.maxConcurrent && delayOk) {
+      const p = pick();
+      if (p) {
+        busy.add(p.node);
+        ends.push(t + p.ms, p.node);
+        end = Math.max(end, t + p.ms);
+        lastStart = t;
+        remaining--;
+        continue;
+      }
+    }
+    // Nothing may start now: move to the next instant something changes.
+    const next = Math.min(
+      ends.size > 0 ? ends.peek()!.at : Infinity,
+      delayOk ? Infinity : lastStart + limits.minDelayMs,
+    );
+    if (!Number.isFinite(next)) {
+      throw new Error("Cannot schedule the remaining pulls: no event left");
+    }
+    if (ends.size >= limits.maxConcurrent) capacityWait += next - t;
+    t = next;
+  }
+  return { end_ms: end, capacity_wait_ms: capacityWait };
 }

@@ -166,7 +166,10 @@ if (want("warmup")) {
     string,
     {
       runs: WarmupResult[];
+      /** Time to warm over the rules' zero-overhead schedule (the headline). */
       ratio: ReturnType<typeof spread>;
+      /** Time to warm over the order-free lower bound. */
+      ratio_order_free: ReturnType<typeof spread>;
       requests_per_pull: ReturnType<typeof spread>;
     }
   > = {};
@@ -174,8 +177,10 @@ if (want("warmup")) {
     "Warm-up",
     "Bound (s)",
     "Binding",
+    "Rules, no overhead (s)",
     "Time to warm (s)",
-    "Ratio",
+    "Ratio to rules",
+    "Ratio to bound",
     "Overhead/pull (ms)",
     "Req/pull",
     "RSS peak (MiB)",
@@ -200,12 +205,15 @@ if (want("warmup")) {
       log(
         `warm-up ${key}: ${res.completed ? "" : "INCOMPLETE "}${res.time_to_warm_s} s, bound ${
           (res.lower_bound.bound_ms / 1000).toFixed(1)
-        } s, ratio ${res.ratio_to_bound}, ${res.requests_per_pull} requests per pull; starts: first after ${res.starts.first_start_ms} ms, gap p50/p99/mean ${res.starts.gap_p50_ms}/${res.starts.gap_p99_ms}/${res.starts.gap_mean_ms} ms, tail ${res.starts.tail_ms} ms`,
+        } s (ratio ${res.ratio_to_bound}), the rules with no overhead ${
+          (res.policy_schedule.end_ms / 1000).toFixed(1)
+        } s (ratio ${res.ratio_to_policy}), ${res.requests_per_pull} requests per pull; starts: first after ${res.starts.first_start_ms} ms, gap p50/p99/mean ${res.starts.gap_p50_ms}/${res.starts.gap_p99_ms}/${res.starts.gap_mean_ms} ms, tail ${res.starts.tail_ms} ms`,
       );
     }
-    const ratio = spread(runs.map((r) => (r.completed ? r.ratio_to_bound : Number.NaN)));
+    const ratio = spread(runs.map((r) => (r.completed ? r.ratio_to_policy : Number.NaN)));
+    const orderFree = spread(runs.map((r) => (r.completed ? r.ratio_to_bound : Number.NaN)));
     const rpp = spread(runs.map((r) => r.requests_per_pull));
-    bySize[key] = { runs, ratio, requests_per_pull: rpp };
+    bySize[key] = { runs, ratio, ratio_order_free: orderFree, requests_per_pull: rpp };
     const reconcileP99 = runs.map((r) =>
       Math.max(...Object.values(r.reconcile).map((c) => c.p99_ms))
     );
@@ -213,8 +221,10 @@ if (want("warmup")) {
       key,
       fmt(median(runs.map((r) => r.lower_bound.bound_ms / 1000)), 1),
       runs[0].lower_bound.binding,
+      fmt(median(runs.map((r) => r.policy_schedule.end_ms / 1000)), 1),
       fmt(median(runs.map((r) => r.time_to_warm_s)), 1),
       `${fmt(ratio.median, 3)} (${fmt(ratio.min, 3)}-${fmt(ratio.max, 3)})`,
+      `${fmt(orderFree.median, 3)} (${fmt(orderFree.min, 3)}-${fmt(orderFree.max, 3)})`,
       fmt(median(runs.map((r) => r.overhead_ms_per_pull)), 1),
       fmt(rpp.median, 2),
       fmt(median(runs.map((r) => r.footprint.rss_mib_hwm)), 0),
@@ -235,7 +245,13 @@ if (want("warmup")) {
   headlines.warmup_ratio_to_bound = {
     value: ratioRuns.median,
     spread: ratioRuns,
-    unit: `ratio, worst size ${sizeOf(ratioRuns, (s) => s.ratio)}`,
+    unit: `ratio to the rules run with no overhead, worst size ${
+      sizeOf(ratioRuns, (s) => s.ratio)
+    } (to the order-free bound: ${
+      Object.entries(bySize).map(([k, s]) => `${k} ${fmt(s.ratio_order_free.median, 3)}`).join(
+        ", ",
+      )
+    })`,
     target: "<= 1.05",
     met: ratioRuns.median <= 1.05,
     scenario: "warmup",
