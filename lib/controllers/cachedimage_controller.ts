@@ -17,6 +17,7 @@ import {
   ValidationError,
 } from "../api/mod.ts";
 import {
+  deepEqual,
   isAlreadyExists,
   isNotFound,
   PODS,
@@ -29,6 +30,7 @@ import {
   finishStatus,
   type Plan,
   planCachedImage,
+  statusUrgent,
 } from "./cachedimage_plan.ts";
 import type { OperatorContext } from "./context.ts";
 import { FreshStatusWriter, PendingDeletes } from "./fresh_status.ts";
@@ -40,6 +42,12 @@ import {
   DEFAULT_BUDGET_CONFIG,
 } from "../pacing/mod.ts";
 import { joinedAt, matchesSelector, selectTargets } from "./targets.ts";
+
+/**
+ * Least time between two status writes of one image that only report progress (counts, node
+ * lists). Changes of phase, conditions or failures are written at once.
+ */
+export const STATUS_INTERVAL_MS = 1000;
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
 export const PODS_BY_CACHED_IMAGE = "cachedimage";
@@ -88,6 +96,8 @@ export class CachedImageReconciler {
   readonly #status: FreshStatusWriter<CachedImageStatus>;
   readonly #deleting = new PendingDeletes();
   readonly #pods: ResourceClient<Pod>;
+  /** When this process last wrote each image's status: progress is written once per interval. */
+  readonly #lastWrite = new Map<string, number>();
 
   constructor(ctx: OperatorContext) {
     this.#ctx = ctx;
@@ -149,6 +159,18 @@ export class CachedImageReconciler {
     });
   }
 
+  /** Deletes Pods whose results are stored; they stay hidden from plans until the cache drops them. */
+  async #deletePods(names: readonly string[], now: number, signal: AbortSignal): Promise<void> {
+    for (const podName of names) {
+      this.#deleting.add(podName, now);
+      try {
+        await this.#pods.delete(podName, { gracePeriodSeconds: 0, signal });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+  }
+
   /** Whether the cached Pod of `pod`'s name is the same pull (same reference), not an older one. */
   #samePull(pod: Pod): boolean {
     const cached = this.#ctx.pods.get(`${pod.metadata!.namespace}/${pod.metadata!.name}`);
@@ -167,6 +189,7 @@ export class CachedImageReconciler {
     if (!cached || cached.metadata?.deletionTimestamp) {
       ctx.pacer.clearDemand(name);
       this.#status.forget(name);
+      this.#lastWrite.delete(name);
       if (!cached) ctx.metrics.forgetCachedImage(name);
       return;
     }
@@ -239,35 +262,38 @@ export class CachedImageReconciler {
       ctx.pacer.clearDemand(name);
     }
 
-    // 7. Status, written only when it changed.
+    // 7. Status, written only when it changed, and progress alone at most once per interval
+    //    (the Pods that carry the results stay until it is written, so nothing is lost).
     const status = finishStatus(plan, ci, effective, started, now, createError);
-    await this.#status.write(raw, () => status, signal);
-
-    // Only now that the results are stored may their Pods go.
-    for (const podName of plan.deletePods) {
-      this.#deleting.add(podName, now);
-      try {
-        await this.#pods.delete(podName, { gracePeriodSeconds: 0, signal });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
+    const lastWrite = this.#lastWrite.get(name);
+    const flushAt = lastWrite === undefined ? now : lastWrite + STATUS_INTERVAL_MS;
+    let deferredUntil: number | undefined;
+    const writeNow = createError !== undefined || flushAt <= now ||
+      statusUrgent(ci.status, status) || deepEqual(ci.status, status);
+    if (writeNow) {
+      if (await this.#status.write(raw, () => status, signal)) this.#lastWrite.set(name, now);
+      await this.#deletePods(plan.deletePods, now, signal);
+      for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
+      for (const seconds of plan.pulled) {
+        ctx.metrics.imagesCached.inc({ cachedimage: name });
+        ctx.metrics.pullDuration.observe({ cachedimage: name }, seconds);
       }
+      for (const reason of plan.failed) ctx.metrics.pullFailed(name, reason);
+    } else {
+      // The next reconcile derives the same results from the same Pods, and reports them then.
+      deferredUntil = flushAt;
     }
-
-    for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
-    for (const seconds of plan.pulled) {
-      ctx.metrics.imagesCached.inc({ cachedimage: name });
-      ctx.metrics.pullDuration.observe({ cachedimage: name }, seconds);
-    }
-    for (const reason of plan.failed) ctx.metrics.pullFailed(name, reason);
     ctx.metrics.nodesTargeted.set({ cachedimage: name }, status.nodesTargeted ?? 0);
     ctx.metrics.nodesCached.set({ cachedimage: name }, status.nodesReady ?? 0);
     ctx.metrics.consecutiveFailures.set({ cachedimage: name }, status.consecutiveFailures ?? 0);
-    if (plan.pulled.length || plan.failed.length || started.length) {
+    const pulled = writeNow ? plan.pulled.length : 0;
+    const failed = writeNow ? plan.failed.length : 0;
+    if (pulled || failed || started.length) {
       log.info("Reconciled", {
         ready: status.ready,
         started: started.length,
-        pulled: plan.pulled.length,
-        failed: plan.failed.length,
+        pulled,
+        failed,
         phase: status.phase,
       });
     }
@@ -283,6 +309,7 @@ export class CachedImageReconciler {
     const due = [
       plan.requeueAfterMs === undefined ? undefined : now + plan.requeueAfterMs,
       retryAt,
+      deferredUntil,
     ].filter((v): v is number => v !== undefined);
     if (due.length > 0) return { requeueAfter: Math.max(1, Math.min(...due) - ctx.now()) };
   }

@@ -16,7 +16,12 @@ import {
   setCondition,
 } from "../api/mod.ts";
 import { type BackoffBounds, backoffDelay } from "../pacing/mod.ts";
-import { ATTEMPT_ANNOTATION, IMAGE_ANNOTATION, NODE_KEY } from "../podbuilder/mod.ts";
+import {
+  ATTEMPT_ANNOTATION,
+  IMAGE_ANNOTATION,
+  NODE_KEY,
+  STARTED_AT_ANNOTATION,
+} from "../podbuilder/mod.ts";
 import { type PullFailure, pullOutcome } from "./pull_outcome.ts";
 
 /** The effective pacing and retry settings of one image. */
@@ -135,10 +140,16 @@ export function planCachedImage(input: PlanInput): Plan {
   let imageFailure: PullFailure | undefined;
   let staleImageFailure: PullFailure | undefined;
   const activeNodes = new Set<string>();
+  // The newest start among the Pods: a start whose status write was put off still shows.
+  let lastAttemptedAt = timeMs(prev.lastAttemptedAt);
   for (const pod of pods) {
     const name = pod.metadata!.name!;
     const node = nodeOf(pod);
     if (pod.metadata?.deletionTimestamp) continue;
+    const startedAt = timeMs(pod.metadata?.annotations?.[STARTED_AT_ANNOTATION]);
+    if (startedAt !== undefined && !(startedAt <= (lastAttemptedAt ?? -Infinity))) {
+      lastAttemptedAt = startedAt;
+    }
     const stale = pod.metadata?.annotations?.[IMAGE_ANNOTATION] !== reference;
     if (!node || stale || !targetNames.has(node)) {
       plan.deletePods.push(name);
@@ -282,6 +293,9 @@ export function planCachedImage(input: PlanInput): Plan {
     repullPending: order.filter((n) => repullPending.has(n)),
     lastPulledAt: lastPulledAt ? rfc3339(new Date(lastPulledAt)) : undefined,
     lastRepullAt: lastRepullAt ? rfc3339(new Date(lastRepullAt)) : undefined,
+    lastAttemptedAt: lastAttemptedAt !== undefined && Number.isFinite(lastAttemptedAt)
+      ? rfc3339(new Date(lastAttemptedAt))
+      : undefined,
     nodesFailed: nodeFailures.size,
   };
   const shownFailure = imageFailure ?? staleImageFailure;
@@ -472,4 +486,36 @@ function pruneEmpty(s: CachedImageStatus): CachedImageStatus {
     out[k] = v;
   }
   return out as CachedImageStatus;
+}
+
+/**
+ * Whether a new status must be written at once rather than folded into the next write: anything
+ * a user or another controller acts on (the generation observed, the phase, a condition's status
+ * or reason, failures and backoff, the image resolved). Progress alone (counts, node lists,
+ * messages, timestamps) can wait for the next write, which spares thousands of large writes in a
+ * rollout over many nodes.
+ */
+export function statusUrgent(
+  prev: CachedImageStatus | undefined,
+  next: CachedImageStatus,
+): boolean {
+  if (!prev) return true;
+  if (
+    prev.observedGeneration !== next.observedGeneration || prev.phase !== next.phase ||
+    prev.pullReference !== next.pullReference || prev.resolvedDigest !== next.resolvedDigest ||
+    prev.nextRetryAt !== next.nextRetryAt ||
+    (prev.consecutiveFailures ?? 0) !== (next.consecutiveFailures ?? 0) ||
+    (prev.nodesFailed ?? 0) !== (next.nodesFailed ?? 0) ||
+    (prev.nodesTargeted ?? 0) !== (next.nodesTargeted ?? 0)
+  ) {
+    return true;
+  }
+  const before = new Map((prev.conditions ?? []).map((c) => [c.type, c]));
+  const after = next.conditions ?? [];
+  if (after.length !== before.size) return true;
+  return after.some((c) => {
+    const b = before.get(c.type);
+    return !b || b.status !== c.status || b.reason !== c.reason ||
+      b.observedGeneration !== c.observedGeneration;
+  });
 }

@@ -107,7 +107,7 @@ export class FreshStatusWriter<S> {
 
   /**
    * Writes the status `compute` derives from the current one; nothing is sent when it is
-   * unchanged. With `retryConflicts` a 409 re-reads and computes again; without, it is thrown so
+   * unchanged. Resolves whether a write was made. With `retryConflicts` a 409 re-reads and computes again; without, it is thrown so
    * the reconcile starts over from fresh state.
    */
   async write(
@@ -115,7 +115,7 @@ export class FreshStatusWriter<S> {
     compute: (prev: S) => S,
     signal: AbortSignal,
     retryConflicts = false,
-  ): Promise<void> {
+  ): Promise<boolean> {
     type WithStatus = RawObject & { status?: S };
     const result = await writeStatus(
       this.#client.resource<WithStatus>(this.#kind),
@@ -124,6 +124,7 @@ export class FreshStatusWriter<S> {
       { current: raw as WithStatus, maxAttempts: retryConflicts ? 5 : 1, signal },
     );
     if (result.written) this.#fresh.wrote(raw.metadata!.name!, raw, result.object);
+    return result.written;
   }
 
   /** Writes Ready=False with reason InvalidSpec and `message` (and `phase`, when the kind has one). */
