@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import {
   CACHED_IMAGE,
   type CachedImage,
@@ -41,7 +41,7 @@ import {
   DEFAULT_BUDGET,
   DEFAULT_BUDGET_CONFIG,
 } from "../pacing/mod.ts";
-import { joinedAt, matchesSelector, selectTargets } from "./targets.ts";
+import type { TargetNode, TargetSelection } from "./targets.ts";
 
 /**
  * Least time between two status writes of one image that only report progress (counts, node
@@ -132,30 +132,41 @@ export class CachedImageReconciler {
     const ctx = this.#ctx;
     const name = ci.metadata.name!;
     const { effective, policy } = resolvePolicy(ctx, ci);
-    const nodeSelectors = [ci.spec.nodeSelector, policy?.spec.nodeSelector];
-    const allNodes = ctx.nodes.list();
-    const targets = selectTargets(allNodes, {
-      nodeSelectors,
+    const targets = ctx.targets.select({
+      nodeSelectors: [ci.spec.nodeSelector, policy?.spec.nodeSelector],
       tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
     });
-    const targetSet = new Set(targets);
-    const held = allNodes.filter((n) =>
-      !targetSet.has(n) && !n.metadata?.deletionTimestamp &&
-      nodeSelectors.every((sel) => matchesSelector(n, sel))
-    ).map((n) => n.metadata!.name!);
     const pods = ctx.pods.byIndex(PODS_BY_CACHED_IMAGE, name).filter((p) =>
       !this.#deleting.has(p.metadata?.name ?? "", now)
     );
-    const plan = planCachedImage({ ci, policy: effective, targets, pods, now, held });
+    const plan = planCachedImage({
+      ci,
+      policy: effective,
+      targets: targets.names,
+      targetSet: targets.byName,
+      pods,
+      now,
+      held: targets.held,
+    });
     return { plan, effective, policy, targets };
   }
 
-  #setDemand(ci: CachedImage, plan: Plan, effective: EffectivePolicy, targets: Node[]): void {
-    const joined = new Map(targets.map((n) => [n.metadata!.name!, joinedAt(n)]));
+  #setDemand(
+    ci: CachedImage,
+    plan: Plan,
+    effective: EffectivePolicy,
+    targets: TargetSelection,
+  ): void {
+    // The shared node records, not copies: hundreds of images waiting on thousands of nodes.
+    const nodes: TargetNode[] = [];
+    for (const n of plan.demand) {
+      const t = targets.byName.get(n);
+      if (t) nodes.push(t);
+    }
     this.#ctx.pacer.setDemand(ci.metadata.name!, {
       priority: ci.spec.priority ?? 0,
       budget: effective.key,
-      nodes: plan.demand.map((n) => ({ name: n, joinedAt: joined.get(n) ?? 0 })),
+      nodes,
     });
   }
 

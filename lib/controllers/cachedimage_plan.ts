@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import {
   type CachedImage,
   type CachedImageStatus,
@@ -66,8 +66,10 @@ export interface Plan {
 export interface PlanInput {
   ci: CachedImage;
   policy: EffectivePolicy;
-  /** Target nodes, newest first. */
-  targets: Node[];
+  /** Names of the target nodes, newest first. */
+  targets: readonly string[];
+  /** The same names as a set, when the caller has one (spares building it per reconcile). */
+  targetSet?: { has(name: string): boolean };
   /** Pull Pods owned by the CachedImage. */
   pods: Pod[];
   /**
@@ -95,13 +97,14 @@ export function planCachedImage(input: PlanInput): Plan {
   const reference = pullReference(ci.spec);
   const prev: CachedImageStatus = ci.status ?? {};
   const sameImage = prev.pullReference === undefined || prev.pullReference === reference;
-  const targetNames = new Set(targets.map((n) => n.metadata!.name!));
-  const keep = new Set([...targetNames, ...(input.held ?? [])]);
+  const targetNames = input.targetSet ?? new Set(targets);
+  const held = new Set(input.held ?? []);
+  const keep = (n: string) => targetNames.has(n) || held.has(n);
 
   // 1. Carry over what the cluster already records, dropping what the spec change invalidated
   //    and nodes that are no longer targets.
   const cached = new Set(
-    (sameImage ? prev.cachedNodes ?? [] : []).filter((n) => keep.has(n)),
+    (sameImage ? prev.cachedNodes ?? [] : []).filter(keep),
   );
   const nodeFailures = new Map<string, NodeFailure>();
   if (sameImage) {
@@ -248,8 +251,7 @@ export function planCachedImage(input: PlanInput): Plan {
   //    their own backoff; none at all while the image itself is backing off.
   const imageBlocked = nextRetryAt !== undefined && nextRetryAt > now;
   let wakeAt: number | undefined = imageBlocked ? nextRetryAt : undefined;
-  for (const node of targets) {
-    const name = node.metadata!.name!;
+  for (const name of targets) {
     if (activeNodes.has(name)) continue;
     if (cached.has(name) && !repullPending.has(name)) continue;
     const failure = nodeFailures.get(name);
@@ -270,7 +272,7 @@ export function planCachedImage(input: PlanInput): Plan {
   plan.active = [...activeNodes];
 
   // 5. Status fields that do not depend on this reconcile's new pulls.
-  const order = targets.map((n) => n.metadata!.name!);
+  const order = targets;
   const readyCount = order.filter((n) => cached.has(n)).length;
   const heldCached = [...cached].filter((n) => !targetNames.has(n)).sort();
   plan.status = {

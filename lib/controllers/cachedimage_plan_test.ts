@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
-import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { type CachedImage, parseCachedImage } from "../api/mod.ts";
 import { buildPullPod } from "../podbuilder/mod.ts";
-import { type EffectivePolicy, finishStatus, planCachedImage } from "./cachedimage_plan.ts";
+import {
+  type EffectivePolicy,
+  finishStatus,
+  planCachedImage,
+  statusUrgent,
+} from "./cachedimage_plan.ts";
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 const D1 = "sha256:" + "1".repeat(64);
@@ -21,10 +26,6 @@ function image(status?: CachedImage["status"], tag = "3.20"): CachedImage {
     spec: { image: "docker.io/library/alpine", tag },
     status,
   });
-}
-
-function node(name: string): Node {
-  return { metadata: { name, creationTimestamp: "2026-01-01T00:00:00Z" } };
 }
 
 function pod(
@@ -75,7 +76,7 @@ function waiting(reason: string, message: string): Pod["status"] {
   };
 }
 
-const nodes = [node("n1"), node("n2"), node("n3")];
+const nodes = ["n1", "n2", "n3"];
 const half = () => 0.5;
 
 Deno.test("a fresh image demands every target node", () => {
@@ -94,7 +95,7 @@ Deno.test("a fresh image demands every target node", () => {
 
 Deno.test("successful pods become cached nodes with the digest, and are retired", () => {
   const ci = image();
-  const pods = nodes.map((n) => pod(ci, n.metadata!.name!, pulled(D1)));
+  const pods = nodes.map((n) => pod(ci, n, pulled(D1)));
   const plan = planCachedImage({ ci, policy: POLICY, targets: nodes, pods, now: NOW });
   assert.deepEqual(plan.demand, []);
   assert.equal(plan.deletePods.length, 3);
@@ -205,7 +206,7 @@ Deno.test("changing the tag invalidates every cached node", () => {
       ci: image(),
       policy: POLICY,
       targets: nodes,
-      pods: nodes.map((n) => pod(image(), n.metadata!.name!, pulled(D1))),
+      pods: nodes.map((n) => pod(image(), n, pulled(D1))),
       now: NOW,
     }),
     image(),
@@ -236,7 +237,7 @@ Deno.test("a re-pull round keeps the image Ready and records digest drift", () =
       ci: image(),
       policy,
       targets: nodes,
-      pods: nodes.map((n) => pod(image(), n.metadata!.name!, pulled(D1))),
+      pods: nodes.map((n) => pod(image(), n, pulled(D1))),
       now: NOW,
     }),
     image(),
@@ -274,7 +275,7 @@ Deno.test("nodes that stop being targets drop out of the counts and lose their p
       ci,
       policy: POLICY,
       targets: nodes,
-      pods: nodes.map((n) => pod(ci, n.metadata!.name!, pulled(D1))),
+      pods: nodes.map((n) => pod(ci, n, pulled(D1))),
       now: NOW,
     }),
     ci,
@@ -361,7 +362,7 @@ Deno.test("a node that is briefly not a target (NotReady, tainted) keeps its cac
       ci,
       policy: POLICY,
       targets: nodes,
-      pods: nodes.map((n) => pod(ci, n.metadata!.name!, pulled(D1))),
+      pods: nodes.map((n) => pod(ci, n, pulled(D1))),
       now: NOW,
     }),
     ci,
@@ -390,4 +391,57 @@ Deno.test("a node that is briefly not a target (NotReady, tainted) keeps its cac
   });
   assert.deepEqual(back.demand, []);
   assert.equal(back.status.nodesReady, 3);
+});
+
+Deno.test("lastAttemptedAt comes from the newest pull Pod, so a put-off write loses no start", () => {
+  const ci = image();
+  const started = Date.parse("2026-03-01T11:59:40Z");
+  const pods = [pod(ci, "n1", { phase: "Pending" }), pod(ci, "n2", { phase: "Pending" }, started)];
+  const plan = planCachedImage({ ci, policy: POLICY, targets: nodes, pods, now: NOW });
+  assert.equal(plan.status.lastAttemptedAt, "2026-03-01T11:59:40Z");
+  // An older Pod does not move it back.
+  const later = image({ lastAttemptedAt: "2026-03-01T11:59:50Z" });
+  const again = planCachedImage({ ci: later, policy: POLICY, targets: nodes, pods, now: NOW });
+  assert.equal(again.status.lastAttemptedAt, "2026-03-01T11:59:50Z");
+});
+
+Deno.test("statusUrgent: phase, conditions and failures now; progress alone can wait", () => {
+  const step = (ci: CachedImage, pods: Pod[], started: string[], now: number) =>
+    finishStatus(
+      planCachedImage({ ci, policy: POLICY, targets: nodes, pods, now }),
+      ci,
+      POLICY,
+      started,
+      now,
+    );
+  const ci = image();
+  assert.ok(statusUrgent(undefined, step(ci, [], ["n1"], NOW)), "no status yet");
+  // n1 done (the digest is resolved: urgent), n2 and n3 pulling.
+  const first = step(
+    ci,
+    [pod(ci, "n1", pulled(D1)), pod(ci, "n2", { phase: "Pending" })],
+    ["n3"],
+    NOW,
+  );
+  assert.equal(first.resolvedDigest, D1);
+  // n2 done too: counts and lists change, phase and conditions do not.
+  const ci2 = image(first);
+  const progress = step(
+    ci2,
+    [pod(ci2, "n2", pulled(D1)), pod(ci2, "n3", { phase: "Pending" })],
+    [],
+    NOW + 1000,
+  );
+  assert.notDeepEqual(progress.cachedNodes, first.cachedNodes);
+  assert.ok(!statusUrgent(first, progress));
+  assert.ok(statusUrgent(first, { ...progress, phase: "Ready" }));
+  assert.ok(statusUrgent(first, { ...progress, observedGeneration: 3 }));
+  assert.ok(statusUrgent(first, { ...progress, nodesFailed: 1 }));
+  assert.ok(statusUrgent(first, { ...progress, nextRetryAt: "2026-03-01T12:05:00Z" }));
+  const flipped = progress.conditions!.map((c) =>
+    c.type === "Ready" ? { ...c, status: "True" as const, reason: "Cached" } : c
+  );
+  assert.ok(statusUrgent(first, { ...progress, conditions: flipped }));
+  const reworded = progress.conditions!.map((c) => ({ ...c, message: `${c.message}!` }));
+  assert.ok(!statusUrgent(first, { ...progress, conditions: reworded }));
 });

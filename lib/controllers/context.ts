@@ -9,6 +9,7 @@ import type { EventRecorder, Informer, KubeClient, KubeObject } from "../kube/mo
 import type { DropMetrics } from "../metrics/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { PacingEngine } from "../pacing/mod.ts";
+import type { TargetCache } from "./targets.ts";
 
 /** An object of one of our kinds as it sits in an informer cache (not yet validated). */
 export type RawObject = KubeObject & { spec?: unknown; status?: unknown };
@@ -23,6 +24,8 @@ export interface OperatorContext {
   discoveryPolicies: Informer<RawObject>;
   pullPolicies: Informer<RawObject>;
   nodes: Informer<Node>;
+  /** Target nodes per set of rules, kept current by the node informer's handlers. */
+  targets: TargetCache;
   pods: Informer<Pod>;
   pacer: PacingEngine;
   metrics: DropMetrics;

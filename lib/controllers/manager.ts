@@ -45,6 +45,8 @@ import {
   pullActivity,
   pullPodView,
 } from "../pacing/mod.ts";
+import { internStatusNodes, NameTable } from "./name_table.ts";
+import { TargetCache } from "./targets.ts";
 import { trimNode, trimPod } from "./trim.ts";
 
 /** Options of `startOperator`. */
@@ -87,8 +89,11 @@ export function startOperator(opts: OperatorOptions): Operator {
     onError: (e: unknown) =>
       log.warn("Watch failed, retrying", { informer: name, error: String(e) }),
   });
+  // Node names are shared between the node cache and every CachedImage status.
+  const names = new NameTable();
   const cachedImages = new Informer<RawObject>(client.resource(CACHED_IMAGE), {
     ...informerOpts("cachedimages"),
+    transform: (o: RawObject) => internStatusNodes(o, names),
     indexers: { [CHILDREN_BY_SET]: labelIndexer<RawObject>(IMAGESET_LABEL) },
   });
   const cachedImageSets = new Informer<RawObject>(
@@ -105,7 +110,11 @@ export function startOperator(opts: OperatorOptions): Operator {
   );
   const nodes = new Informer<Node>(client.resource(NODES), {
     ...informerOpts("nodes"),
-    transform: trimNode,
+    transform: (n: Node) => {
+      const t = trimNode(n);
+      if (t.metadata?.name) t.metadata.name = names.add(t.metadata.name);
+      return t;
+    },
   });
   const pods = new Informer<Pod>(client.resource(PODS, opts.podNamespace), {
     ...informerOpts("pods"),
@@ -134,6 +143,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     component: "drop-controller",
     onError: (e) => log.debug("Event write failed", { error: String(e) }),
   });
+  const targets = new TargetCache(() => nodes.list());
   const ctx: OperatorContext = {
     client,
     podNamespace: opts.podNamespace,
@@ -142,6 +152,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     discoveryPolicies,
     pullPolicies,
     nodes,
+    targets,
     pods,
     pacer,
     metrics,
@@ -236,12 +247,19 @@ export function startOperator(opts: OperatorOptions): Operator {
       enqueueImagesOfPolicy(o.metadata!.name!);
     },
   });
+  const nodesChanged = () => {
+    targets.invalidate();
+    enqueueAllImages();
+  };
   nodes.on({
-    add: enqueueAllImages,
+    add: nodesChanged,
     update: (a, b) => {
-      if (targetingChanged(a, b)) enqueueAllImages();
+      if (targetingChanged(a, b)) nodesChanged();
     },
-    delete: enqueueAllImages,
+    delete: (n) => {
+      names.delete(n.metadata?.name ?? "");
+      nodesChanged();
+    },
   });
   // Pull Pods feed the pacing engine (which wakes images when slots free) and their owner's queue.
   const onPod = (pod: Pod) => {
@@ -267,6 +285,8 @@ export function startOperator(opts: OperatorOptions): Operator {
   let isSynced = false;
   synced.then(() => {
     isSynced = true;
+    // CachedImages listed before their nodes were known get the shared names now.
+    for (const ci of cachedImages.list()) internStatusNodes(ci, names);
     log.info("Caches synced", {
       cachedimages: cachedImages.list().length,
       nodes: nodes.list().length,

@@ -63,6 +63,11 @@ export function isTarget(node: Node, rules: TargetRules): boolean {
 export function selectTargets(nodes: Iterable<Node>, rules: TargetRules): Node[] {
   const out: Node[] = [];
   for (const node of nodes) if (isTarget(node, rules)) out.push(node);
+  return sortNewestFirst(out);
+}
+
+/** Sorts nodes in place, newest first, then by name. */
+function sortNewestFirst(out: Node[]): Node[] {
   // RFC 3339 timestamps in UTC sort as strings, which spares parsing thousands of dates per
   // reconcile; ties go by name in code-unit order, the order the pacing engine uses.
   return out.sort((a, b) => {
@@ -79,4 +84,77 @@ export function selectTargets(nodes: Iterable<Node>, rules: TargetRules): Node[]
 export function joinedAt(node: Node): number {
   const t = node.metadata?.creationTimestamp;
   return t ? Date.parse(t) : 0;
+}
+
+/** A target node as images see it: its name and when it joined (ms). Shared, never mutated. */
+export interface TargetNode {
+  readonly name: string;
+  readonly joinedAt: number;
+}
+
+/** The nodes one set of rules selects. Shared by every image with the same rules. */
+export interface TargetSelection {
+  /** Target nodes, newest first, then by name. */
+  readonly nodes: readonly TargetNode[];
+  /** Their names, in the same order. */
+  readonly names: readonly string[];
+  readonly byName: ReadonlyMap<string, TargetNode>;
+  /**
+   * Nodes that match the selectors but are not targets now (NotReady, an untolerated taint) and
+   * are not being deleted: they keep the image.
+   */
+  readonly held: readonly string[];
+}
+
+/**
+ * The target nodes of each distinct set of rules, computed once per change of the node set
+ * rather than once per reconcile: with thousands of nodes and hundreds of images, selecting and
+ * sorting the nodes was most of a reconcile. Call `invalidate` whenever a node is added or
+ * deleted or changes in a way that can change targeting (labels, taints, readiness, deletion).
+ */
+export class TargetCache {
+  readonly #list: () => Iterable<Node>;
+  readonly #selections = new Map<string, TargetSelection>();
+
+  constructor(list: () => Iterable<Node>) {
+    this.#list = list;
+  }
+
+  /** The node set changed: every selection is computed again on its next use. */
+  invalidate(): void {
+    this.#selections.clear();
+  }
+
+  /** The nodes `rules` select (see {@linkcode TargetSelection}). */
+  select(rules: TargetRules): TargetSelection {
+    const key = JSON.stringify(rules);
+    let s = this.#selections.get(key);
+    if (!s) {
+      s = computeSelection(this.#list(), rules);
+      this.#selections.set(key, s);
+    }
+    return s;
+  }
+}
+
+function computeSelection(all: Iterable<Node>, rules: TargetRules): TargetSelection {
+  const targets: Node[] = [];
+  const held: string[] = [];
+  for (const n of all) {
+    if (isTarget(n, rules)) targets.push(n);
+    else if (
+      !n.metadata?.deletionTimestamp && rules.nodeSelectors.every((s) => matchesSelector(n, s))
+    ) {
+      held.push(n.metadata!.name!);
+    }
+  }
+  const nodes = sortNewestFirst(targets).map((n) =>
+    Object.freeze({ name: n.metadata!.name!, joinedAt: joinedAt(n) })
+  );
+  return {
+    nodes,
+    names: nodes.map((n) => n.name),
+    byName: new Map(nodes.map((n) => [n.name, n])),
+    held,
+  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Node, Taint } from "kubernetes-types/core/v1.d.ts";
-import { blockingTaints, isTarget, selectTargets, tolerates } from "./targets.ts";
+import { blockingTaints, isTarget, selectTargets, TargetCache, tolerates } from "./targets.ts";
 
 function node(
   name: string,
@@ -81,4 +81,40 @@ Deno.test("selectTargets orders the newest nodes first", () => {
     n.metadata!.name
   );
   assert.deepEqual(names, ["new", "mid", "old"]);
+});
+
+Deno.test("TargetCache: tolerated taints, held nodes, newest first, shared until invalidated", () => {
+  const taint: Taint = { key: "dedicated", value: "ci", effect: "NoSchedule" };
+  let all = [
+    node("old", { created: "2026-01-01T00:00:00Z", labels: { pool: "ci" } }),
+    node("new", { created: "2026-01-02T00:00:00Z", labels: { pool: "ci" } }),
+    node("tainted", { labels: { pool: "ci" }, taints: [taint] }),
+    node("down", { labels: { pool: "ci" }, ready: "False" }),
+    node("other", { labels: { pool: "web" } }),
+  ];
+  const cache = new TargetCache(() => all);
+  const rules = {
+    nodeSelectors: [{ pool: "ci" }],
+    tolerations: [{ key: "dedicated", value: "ci" }],
+  };
+  const s = cache.select(rules);
+  assert.deepEqual(s.names, ["new", "old", "tainted"]);
+  assert.deepEqual(s.nodes.map((n) => n.joinedAt), [
+    Date.parse("2026-01-02T00:00:00Z"),
+    Date.parse("2026-01-01T00:00:00Z"),
+    Date.parse("2026-01-01T00:00:00Z"),
+  ]);
+  assert.deepEqual(s.held, ["down"]);
+  assert.equal(s.byName.get("old"), s.nodes[1]);
+  // Same rules, same selection (not recomputed); other rules, their own.
+  assert.equal(cache.select({ ...rules }), s);
+  assert.deepEqual(cache.select({ nodeSelectors: [], tolerations: [] }).names, [
+    "new",
+    "old",
+    "other",
+  ]);
+  all = all.slice(1);
+  assert.equal(cache.select(rules), s, "kept until invalidated");
+  cache.invalidate();
+  assert.deepEqual(cache.select(rules).names, ["new", "tainted"]);
 });
