@@ -94,6 +94,8 @@ export function startOperator(opts: OperatorOptions): Operator {
   const cachedImages = new Informer<RawObject>(client.resource(CACHED_IMAGE), {
     ...informerOpts("cachedimages"),
     transform: (o: RawObject) => internStatusNodes(o, names),
+    // Statuses list thousands of nodes: smaller pages keep the start-up peak down.
+    pageSize: 50,
     indexers: { [CHILDREN_BY_SET]: labelIndexer<RawObject>(IMAGESET_LABEL) },
   });
   const cachedImageSets = new Informer<RawObject>(

@@ -194,9 +194,15 @@ Deno.test("listAll follows continue tokens and falls back to a full list on 410"
     assert.deepEqual(all.items.map((p) => p.metadata?.name), ["a", "b", "c"]);
     assert.equal(all.metadata.resourceVersion, "50");
     assert.equal(all.items[0].kind, "Pod", "list items get their kind");
+    const upper = (p: (typeof all.items)[number]) => ({
+      ...p,
+      metadata: { name: p.metadata?.name?.toUpperCase() },
+    });
+    const mapped = await pods.listAll({ limit: 2, transform: upper });
+    assert.deepEqual(mapped.items.map((p) => p.metadata?.name), ["A", "B", "C"]);
     expireContinue = true;
-    const fallback = await pods.listAll({ limit: 2 });
-    assert.deepEqual(fallback.items.map((p) => p.metadata?.name), ["a", "b", "c", "d"]);
+    const fallback = await pods.listAll({ limit: 2, transform: upper });
+    assert.deepEqual(fallback.items.map((p) => p.metadata?.name), ["A", "B", "C", "D"]);
     assert.equal(fallback.metadata.resourceVersion, "77");
   } finally {
     client.close();

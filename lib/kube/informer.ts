@@ -9,7 +9,9 @@ import type { KubeObject, ListOptions, ObjectList, WatchEvent, WatchOptions } fr
 /** The two calls an informer needs; a `ResourceClient` provides them. */
 export interface ListWatcher<T> {
   /** Lists every object (following continue tokens). */
-  listAll(opts?: ListOptions & { signal?: AbortSignal }): Promise<ObjectList<T>>;
+  listAll(
+    opts?: ListOptions & { signal?: AbortSignal; transform?: (obj: T) => T },
+  ): Promise<ObjectList<T>>;
   /** Watches for changes from a resourceVersion. */
   watch(opts?: WatchOptions): AsyncIterable<WatchEvent<T>>;
 }
@@ -189,9 +191,9 @@ export class Informer<T extends KubeObject> {
       fieldSelector: this.#opts.fieldSelector,
       limit: this.#opts.pageSize ?? 500,
       signal,
+      transform: this.#opts.transform,
     });
-    const objs = this.#opts.transform ? list.items.map(this.#opts.transform) : list.items;
-    const diff = this.#store.replace(objs);
+    const diff = this.#store.replace(list.items);
     this.#resourceVersion = list.metadata.resourceVersion ?? "";
     for (const obj of diff.added) this.#emit("add", obj);
     for (const { old, obj } of diff.updated) this.#emit("update", obj, old);

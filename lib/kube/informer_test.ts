@@ -51,7 +51,7 @@ class FakeListWatcher implements ListWatcher<Obj> {
     this.objects.set(objectKey(obj), obj);
   }
 
-  listAll(_opts?: ListOptions): Promise<ObjectList<Obj>> {
+  listAll(opts?: ListOptions & { transform?: (o: Obj) => Obj }): Promise<ObjectList<Obj>> {
     this.lists++;
     if (this.listFailures > 0) {
       this.listFailures--;
@@ -61,7 +61,10 @@ class FakeListWatcher implements ListWatcher<Obj> {
       apiVersion: "v1",
       kind: "List",
       metadata: { resourceVersion: String(this.rv) },
-      items: [...this.objects.values()].map((o) => structuredClone(o)),
+      items: [...this.objects.values()].map((o) => {
+        const copy = structuredClone(o);
+        return opts?.transform ? opts.transform(copy) : copy;
+      }),
     });
   }
 

@@ -97,27 +97,31 @@ export class ResourceClient<T extends KubeObject> {
 
   /**
    * Lists every object, following `continue` tokens page by page. If a continue token expires
-   * mid-way (410), it falls back to one unpaged list, as client-go's pager does.
+   * mid-way (410), it falls back to one unpaged list, as client-go's pager does. `transform`
+   * maps each page as it arrives, so only the kept part of earlier pages stays in memory.
    */
-  async listAll(opts: ListOptions & { signal?: AbortSignal } = {}): Promise<ObjectList<T>> {
+  async listAll(
+    opts: ListOptions & { signal?: AbortSignal; transform?: (obj: T) => T } = {},
+  ): Promise<ObjectList<T>> {
     const limit = opts.limit ?? DEFAULT_PAGE_SIZE;
+    const keep = (list: T[]) => opts.transform ? list.map((o) => opts.transform!(o)) : list;
     const items: T[] = [];
-    let page = await this.list({ ...opts, limit });
-    items.push(...page.items);
+    const listOpts = {
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      signal: opts.signal,
+    };
+    let page = await this.list({ ...listOpts, limit });
+    for (const item of keep(page.items)) items.push(item);
     while (page.metadata.continue) {
       try {
-        page = await this.list({
-          labelSelector: opts.labelSelector,
-          fieldSelector: opts.fieldSelector,
-          limit,
-          continue: page.metadata.continue,
-          signal: opts.signal,
-        });
+        page = await this.list({ ...listOpts, limit, continue: page.metadata.continue });
       } catch (e) {
         if (!isGone(e)) throw e;
-        return await this.list({ ...opts, limit: undefined, continue: undefined });
+        const full = await this.list(listOpts);
+        return { ...full, items: keep(full.items) };
       }
-      items.push(...page.items);
+      for (const item of keep(page.items)) items.push(item);
     }
     return {
       apiVersion: page.apiVersion,
