@@ -75,7 +75,7 @@ export function warmStatus(i: number, nodes: readonly string[], digest: string, 
     nodesPulling: 0,
     nodesFailed: 0,
     consecutiveFailures: 0,
-    cachedNodes: [...nodes].sort(),
+    cachedNodes: [...nodes],
     lastPulledAt: when,
     conditions: [
       {

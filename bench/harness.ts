@@ -8,22 +8,30 @@
  *
  * @module
  */
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import { CACHED_IMAGE, PULL_POLICY } from "../lib/api/mod.ts";
+import type { Node, Pod } from "kubernetes-types/core/v1.d.ts";
+import { CACHED_IMAGE, parseCachedImage, PULL_POLICY } from "../lib/api/mod.ts";
+import {
+  type EffectivePolicy,
+  finishStatus,
+  planCachedImage,
+} from "../lib/controllers/cachedimage_plan.ts";
+import { selectTargets } from "../lib/controllers/targets.ts";
 import {
   configFromKubeconfigText,
   Informer,
   KubeClient,
   type KubeObject,
+  NODES,
   PODS,
 } from "../lib/kube/mod.ts";
+import { backoffFromPolicy } from "../lib/pacing/mod.ts";
 import { OPERATOR_NAMESPACE, type SimCluster, startSimCluster } from "../lib/sim/mod.ts";
 import {
   operatorBundle,
   type OperatorProcess,
   startOperatorProcess,
 } from "../tests/_operator_process.ts";
-import { cachedImage, type Json, pullPolicy, warmStatus } from "./fixtures.ts";
+import { BENCH_POLICY, cachedImage, type Json, pullPolicy, warmStatus } from "./fixtures.ts";
 import { parsePrometheusText, type Sample, sumBy } from "./prometheus_text.ts";
 import { ProcessSampler } from "./process_sampler.ts";
 
@@ -158,7 +166,17 @@ export async function createImages(cluster: BenchCluster, from: number, to: numb
  */
 export async function seedWarmImages(cluster: BenchCluster, count: number): Promise<void> {
   const client = cluster.observer.resource<KubeObject>(CACHED_IMAGE);
-  const nodes = nodeNames(cluster);
+  // The operator's own planning turns a status that lists every node into exactly the status it
+  // would write, so that a start on the seeded cluster has nothing to rewrite.
+  const nodeList = (await cluster.observer.resource<Node>(NODES).listAll()).items;
+  const nodes = selectTargets(nodeList, { nodeSelectors: [], tolerations: [] }).map((n) =>
+    n.metadata!.name!
+  );
+  const policy: EffectivePolicy = {
+    key: BENCH_POLICY,
+    backoff: backoffFromPolicy(undefined),
+    repullIntervalMs: 0,
+  };
   const now = new Date();
   const indexes = Array.from({ length: count }, (_, i) => i);
   await forEachLimited(indexes, 8, async (i) => {
@@ -169,9 +187,10 @@ export async function seedWarmImages(cluster: BenchCluster, count: number): Prom
       }`,
     );
     const digest = resolution.ok ? resolution.manifest.digest : "";
-    await client.replaceStatus(
-      { ...created, status: warmStatus(i, nodes, digest, now) } as KubeObject,
-    );
+    const ci = parseCachedImage({ ...created, status: warmStatus(i, nodes, digest, now) });
+    const plan = planCachedImage({ ci, policy, targets: nodes, pods: [], now: now.getTime() });
+    const status = finishStatus(plan, ci, policy, [], now.getTime());
+    await client.replaceStatus({ ...created, status } as KubeObject);
   });
 }
 
