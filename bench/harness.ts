@@ -18,6 +18,7 @@ import {
 import { selectTargets } from "../lib/controllers/targets.ts";
 import {
   configFromKubeconfigText,
+  forEachLimited,
   Informer,
   KubeClient,
   type KubeObject,
@@ -25,6 +26,8 @@ import {
   PODS,
 } from "../lib/kube/mod.ts";
 import { backoffFromPolicy } from "../lib/pacing/mod.ts";
+
+export { forEachLimited };
 import { OPERATOR_NAMESPACE, type SimCluster, startSimCluster } from "../lib/sim/mod.ts";
 import {
   operatorBundle,
@@ -122,22 +125,6 @@ export async function startBenchCluster(opts: BenchClusterOptions): Promise<Benc
 /** Names of the cluster's nodes, sorted. */
 export function nodeNames(cluster: BenchCluster): string[] {
   return cluster.sim.nodes.names().sort();
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Creates the PullPolicy. */

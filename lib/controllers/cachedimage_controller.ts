@@ -18,6 +18,7 @@ import {
 } from "../api/mod.ts";
 import {
   deepEqual,
+  forEachLimited,
   isAlreadyExists,
   isNotFound,
   PODS,
@@ -48,6 +49,9 @@ import type { TargetNode, TargetSelection } from "./targets.ts";
  * lists). Changes of phase, conditions or failures are written at once.
  */
 export const STATUS_INTERVAL_MS = 1000;
+
+/** Pod creates or deletes one reconcile has in flight at once. */
+const POD_WRITES_AT_ONCE = 8;
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
 export const PODS_BY_CACHED_IMAGE = "cachedimage";
@@ -172,14 +176,14 @@ export class CachedImageReconciler {
 
   /** Deletes Pods whose results are stored; they stay hidden from plans until the cache drops them. */
   async #deletePods(names: readonly string[], now: number, signal: AbortSignal): Promise<void> {
-    for (const podName of names) {
+    await forEachLimited(names, POD_WRITES_AT_ONCE, async (podName) => {
       this.#deleting.add(podName, now);
       try {
         await this.#pods.delete(podName, { gracePeriodSeconds: 0, signal });
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
-    }
+    });
   }
 
   /** Whether the cached Pod of `pod`'s name is the same pull (same reference), not an older one. */
@@ -237,7 +241,15 @@ export class CachedImageReconciler {
         });
       }
       if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
-      for (const [i, node] of answer.grants.entries()) {
+      // Pods are created a few at a time: a burst of grants (a slot-rich policy on many nodes)
+      // must not take a round trip per node in sequence.
+      await forEachLimited(answer.grants, POD_WRITES_AT_ONCE, async (node) => {
+        if (createError !== undefined) {
+          // Nothing more starts this round; the slot goes back, and the failure is recorded in
+          // status below before the reconcile is retried with backoff.
+          ctx.pacer.release(name, node);
+          return;
+        }
         const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
           namespace: ctx.podNamespace,
           policy,
@@ -258,17 +270,14 @@ export class CachedImageReconciler {
             // Our Pod from an earlier run that the cache has not shown yet: it is working, and
             // the cache will confirm the reservation when it delivers it.
             started.push(node);
-            continue;
+            return;
           }
-          // Nothing more starts this round; the slots go back, and the failure is recorded in
-          // status below before the reconcile is retried with backoff.
-          for (const n of answer.grants.slice(i)) ctx.pacer.release(name, n);
-          createError = isAlreadyExists(e)
+          ctx.pacer.release(name, node);
+          createError ??= isAlreadyExists(e)
             ? new Error(`An older pull Pod "${pod.metadata!.name}" is still being removed`)
             : e;
-          break;
         }
-      }
+      });
     } else {
       ctx.pacer.clearDemand(name);
     }

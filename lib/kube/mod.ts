@@ -122,6 +122,7 @@ export {
   type ListWatcher,
 } from "./informer.ts";
 export { deepEqual } from "./deep_equal.ts";
+export { forEachLimited } from "./for_each_limited.ts";
 export {
   type StatusClient,
   writeStatus,
