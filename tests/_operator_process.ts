@@ -1,9 +1,10 @@
 /**
  * Test helpers that run the operator as its own process: the `deno bundle` output, run by the
- * pinned deno with exactly the permission set the compiled binary gets (`-P=operator`).
+ * pinned deno with exactly the permission set and V8 flags the compiled binary gets.
  *
  * @module
  */
+import { OPERATOR_DENO_FLAG } from "../lib/cli/runtime_flags.ts";
 
 const ROOT = new URL("../", import.meta.url);
 let bundled: Promise<string> | undefined;
@@ -63,6 +64,7 @@ export async function startOperatorProcess(
       "run",
       `--config=${new URL("deno.json", ROOT).pathname}`,
       "-P=operator",
+      OPERATOR_DENO_FLAG,
       ...denoFlags,
       bundle,
       "run",

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startSimCluster } from "../lib/sim/mod.ts";
+import { OPERATOR_DENO_FLAG } from "../lib/cli/runtime_flags.ts";
 import { freePort, operatorBundle, waitFor } from "./_operator_process.ts";
 
 /** Libraries of glibc and libgcc, which gcr.io/distroless/cc-debian12 provides. */
@@ -44,7 +45,7 @@ Deno.test({
     const probe = freePort();
     // A private mount namespace whose root is remounted read-only, then the operator as 65532.
     const script = `mount -o remount,ro,bind / / && exec setpriv --reuid 65532 --regid 65532 ` +
-      `--clear-groups env -i HOME=/nonexistent "$0" run --config "$1" -P=operator "$2" run ` +
+      `--clear-groups env -i HOME=/nonexistent "$0" run --config "$1" -P=operator ${OPERATOR_DENO_FLAG} "$2" run ` +
       `--kubeconfig "$3" --metrics-bind-address 0 --health-probe-bind-address 127.0.0.1:$4`;
     const child = new Deno.Command("unshare", {
       args: [
