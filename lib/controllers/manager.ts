@@ -94,8 +94,9 @@ export function startOperator(opts: OperatorOptions): Operator {
   const cachedImages = new Informer<RawObject>(client.resource(CACHED_IMAGE), {
     ...informerOpts("cachedimages"),
     transform: (o: RawObject) => internStatusNodes(o, names),
-    // Statuses list thousands of nodes: smaller pages keep the start-up peak down.
-    pageSize: 50,
+    // Statuses list thousands of nodes (about 40 bytes each): small pages keep the start-up peak
+    // down (a page is parsed whole).
+    pageSize: 10,
     indexers: { [CHILDREN_BY_SET]: labelIndexer<RawObject>(IMAGESET_LABEL) },
   });
   const cachedImageSets = new Informer<RawObject>(
@@ -112,6 +113,8 @@ export function startOperator(opts: OperatorOptions): Operator {
   );
   const nodes = new Informer<Node>(client.resource(NODES), {
     ...informerOpts("nodes"),
+    // A Node as the API serves it is several kilobytes (images, conditions, managed fields).
+    pageSize: 250,
     transform: (n: Node) => {
       const t = trimNode(n);
       if (t.metadata?.name) t.metadata.name = names.add(t.metadata.name);
