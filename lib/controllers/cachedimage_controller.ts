@@ -50,7 +50,7 @@ import type { TargetNode, TargetSelection } from "./targets.ts";
  */
 export const STATUS_INTERVAL_MS = 1000;
 
-/** Pod creates or deletes one reconcile has in flight at once. */
+/** Pod creates or deletes one reconcile has in flight at once, and starts per reconcile. */
 const POD_WRITES_AT_ONCE = 8;
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
@@ -231,7 +231,9 @@ export class CachedImageReconciler {
     let createError: unknown;
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets);
-      const answer = ctx.pacer.tryAcquire(name);
+      // One round of Pod creates per reconcile: a policy with many free slots is served in
+      // short reconciles that let other images' results in between, not one long one.
+      const answer = ctx.pacer.tryAcquire(name, POD_WRITES_AT_ONCE);
       if (log.enabled("debug")) {
         log.debug("Pacing", {
           demand: plan.demand.length,
@@ -241,8 +243,6 @@ export class CachedImageReconciler {
         });
       }
       if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
-      // Pods are created a few at a time: a burst of grants (a slot-rich policy on many nodes)
-      // must not take a round trip per node in sequence.
       await forEachLimited(answer.grants, POD_WRITES_AT_ONCE, async (node) => {
         if (createError !== undefined) {
           // Nothing more starts this round; the slot goes back, and the failure is recorded in

@@ -52,7 +52,9 @@ export type WaitReason =
   /** Images ahead of it in the order take the budget's next slot. */
   | "queued"
   /** Its remaining nodes are busy with other pulls or in node-level backoff. */
-  | "nodes";
+  | "nodes"
+  /** The caller's `limit` stopped the grants: more may start at once (`retryAfterMs` is 0). */
+  | "limit";
 
 /** The answer of {@linkcode PacingEngine.tryAcquire}. */
 export interface AcquireResult {
@@ -327,20 +329,23 @@ export class PacingEngine {
   /**
    * Grants and reserves the nodes `image` may start pulling on now, honouring every rule (see the
    * class documentation), and says when to look again if nodes remain. Images ahead in the order
-   * that may start now are woken through `onWake`.
+   * that may start now are woken through `onWake`. At most `limit` nodes are granted per call (a
+   * caller that creates one Pod per grant keeps each call short); when the limit is what stopped
+   * it, the answer says so with `waiting: "limit"` and `retryAfterMs: 0`.
    */
-  tryAcquire(image: string): AcquireResult {
+  tryAcquire(image: string, limit = Infinity): AcquireResult {
     const now = this.#now();
     this.#expireReservations(now);
     const demand = this.#demands.get(image);
     if (!demand) return { grants: [], at: now };
 
-    const plan = this.#plan(now, demand);
+    const plan = this.#plan(now, demand, limit);
     const grants = plan.claims.get(demand) ?? [];
     for (const node of grants) this.#reserve(demand, node, now);
     for (const other of plan.claims.keys()) if (other !== demand) this.#onWake?.(other.image);
 
     if (demand.pending <= 0) return { grants, at: now };
+    if (grants.length >= limit) return { grants, at: now, retryAfterMs: 0, waiting: "limit" };
     return { grants, at: now, ...this.#whenAgain(demand, plan, now) };
   }
 
@@ -449,7 +454,7 @@ export class PacingEngine {
    * Walks the global order once, handing each budget's available starts to the first images
    * that can use them, as if every image asked at this instant. `target`'s entry is its grant.
    */
-  #plan(now: number, target?: DemandState): Plan {
+  #plan(now: number, target?: DemandState, targetLimit = Infinity): Plan {
     const avail = new Map<string, number>();
     const claims = new Map<DemandState, string[]>();
     const claimedAhead = new Map<string, number>();
@@ -465,7 +470,7 @@ export class PacingEngine {
         avail.set(d.budget, a);
       }
       if (a <= 0 || d.blockedUntil > now) continue;
-      const nodes = d.pick(a, now, busy, busyNodes);
+      const nodes = d.pick(d === target ? Math.min(a, targetLimit) : a, now, busy, busyNodes);
       if (nodes.length === 0) continue;
       avail.set(d.budget, a - nodes.length);
       for (const n of nodes) claimed.add(n);

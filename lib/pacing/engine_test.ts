@@ -424,3 +424,19 @@ Deno.test("a slot freeing during minDelay wakes the first image in line to learn
   assert.equal(again.waiting, "delay");
   assert.equal(again.retryAfterMs, 9_000);
 });
+
+Deno.test("a limit caps the grants of one call and says more may start at once", () => {
+  const { engine } = testEngine();
+  engine.setBudget("p", { maxConcurrent: 5, minDelayMs: 0 });
+  engine.setDemand("a", { budget: "p", nodes: needs("n1", "n2", "n3", "n4", "n5", "n6") });
+  const first = engine.tryAcquire("a", 2);
+  assert.deepEqual(decision(first), { grants: ["n1", "n2"], retryAfterMs: 0, waiting: "limit" });
+  assert.deepEqual(engine.tryAcquire("a", 2).grants, ["n3", "n4"]);
+  // One slot is left: the budget, not the limit, stops this call.
+  const last = engine.tryAcquire("a", 2);
+  assert.deepEqual(last.grants, ["n5"]);
+  assert.equal(last.waiting, "capacity");
+  // A limit that is not reached changes nothing.
+  engine.setDemand("b", { budget: "q", nodes: needs("m1") });
+  assert.deepEqual(decision(engine.tryAcquire("b", 8)), { grants: ["m1"] });
+});
