@@ -43,6 +43,9 @@ Deno.test("the bundled operator serves probes and metrics and stops cleanly on S
     }
     assert.match(metrics.body, /rest_client_requests_total\{verb="list"/);
     assert.match(metrics.body, /process_cpu_seconds_total/);
+    // Under the shipped permissions, not only with --allow-all: a real resident set size.
+    const rss = Number(metrics.body.match(/^process_resident_memory_bytes (\S+)$/m)?.[1]);
+    assert.ok(rss > 10 * 2 ** 20, `process_resident_memory_bytes ${rss}`);
     op.child.kill("SIGTERM");
     const status = await op.status;
     assert.equal(status.code, 0, op.logs());
