@@ -34,7 +34,8 @@ import {
   statusUrgent,
 } from "./cachedimage_plan.ts";
 import type { OperatorContext } from "./context.ts";
-import { FreshStatusWriter, PendingDeletes } from "./fresh_status.ts";
+import { FreshStatusWriter } from "./fresh_status.ts";
+import { PodReaper } from "./pod_reaper.ts";
 import {
   backoffFromPolicy,
   type BudgetConfig,
@@ -50,8 +51,11 @@ import type { TargetNode, TargetSelection } from "./targets.ts";
  */
 export const STATUS_INTERVAL_MS = 1000;
 
-/** Pod creates or deletes one reconcile has in flight at once, and starts per reconcile. */
+/** Pod creates one reconcile has in flight at once, and pulls it starts. */
 const POD_WRITES_AT_ONCE = 8;
+
+/** Deletions of finished pull Pods in flight at once, across all images. */
+const POD_DELETES_AT_ONCE = 16;
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
 export const PODS_BY_CACHED_IMAGE = "cachedimage";
@@ -98,20 +102,43 @@ export function resolvePolicy(
 export class CachedImageReconciler {
   readonly #ctx: OperatorContext;
   readonly #status: FreshStatusWriter<CachedImageStatus>;
-  readonly #deleting = new PendingDeletes();
+  readonly #reaper: PodReaper;
   readonly #pods: ResourceClient<Pod>;
   /** When this process last wrote each image's status: progress is written once per interval. */
   readonly #lastWrite = new Map<string, number>();
 
-  constructor(ctx: OperatorContext) {
+  /**
+   * `retry` is called with an image whose finished Pods could not be deleted: reconcile it again
+   * later (the manager adds it to the work queue with backoff).
+   */
+  constructor(ctx: OperatorContext, retry: (image: string) => void = () => {}) {
     this.#ctx = ctx;
     this.#pods = ctx.client.resource<Pod>(PODS, ctx.podNamespace);
     this.#status = new FreshStatusWriter(ctx.client, CACHED_IMAGE);
+    this.#reaper = new PodReaper({
+      limit: POD_DELETES_AT_ONCE,
+      delete: async (name) => {
+        try {
+          await this.#pods.delete(name, { gracePeriodSeconds: 0 });
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      },
+      onFailed: (image, pod, e) => {
+        ctx.log.warn("Cannot delete pull Pod", { cachedimage: image, pod, error: errorMessage(e) });
+        retry(image);
+      },
+    });
+  }
+
+  /** Resolves once the Pod deletions handed over so far have finished. */
+  settled(): Promise<void> {
+    return this.#reaper.idle();
   }
 
   /** The Pod informer dropped a Pod: it is no longer pending deletion. */
   podGone(pod: Pod): void {
-    this.#deleting.gone(pod.metadata?.name ?? "");
+    this.#reaper.gone(pod.metadata?.name ?? "");
   }
 
   /**
@@ -141,7 +168,7 @@ export class CachedImageReconciler {
       tolerations: [...(ci.spec.tolerations ?? []), ...(policy?.spec.tolerations ?? [])],
     });
     const pods = ctx.pods.byIndex(PODS_BY_CACHED_IMAGE, name).filter((p) =>
-      !this.#deleting.has(p.metadata?.name ?? "", now)
+      !this.#reaper.hides(p.metadata?.name ?? "", now)
     );
     const plan = planCachedImage({
       ci,
@@ -171,18 +198,6 @@ export class CachedImageReconciler {
       priority: ci.spec.priority ?? 0,
       budget: effective.key,
       nodes,
-    });
-  }
-
-  /** Deletes Pods whose results are stored; they stay hidden from plans until the cache drops them. */
-  async #deletePods(names: readonly string[], now: number, signal: AbortSignal): Promise<void> {
-    await forEachLimited(names, POD_WRITES_AT_ONCE, async (podName) => {
-      this.#deleting.add(podName, now);
-      try {
-        await this.#pods.delete(podName, { gracePeriodSeconds: 0, signal });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
     });
   }
 
@@ -292,7 +307,8 @@ export class CachedImageReconciler {
       statusUrgent(ci.status, status) || deepEqual(ci.status, status);
     if (writeNow) {
       if (await this.#status.write(raw, () => status, signal)) this.#lastWrite.set(name, now);
-      await this.#deletePods(plan.deletePods, now, signal);
+      // Only now that the results are stored may their Pods go; the reconcile does not wait.
+      this.#reaper.reap(name, plan.deletePods, now);
       for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
       for (const seconds of plan.pulled) {
         ctx.metrics.imagesCached.inc({ cachedimage: name });

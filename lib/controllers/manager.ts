@@ -167,7 +167,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     pullDeadlineSeconds: opts.pullDeadlineSeconds ?? 600,
   };
 
-  const ciReconciler = new CachedImageReconciler(ctx);
+  const ciReconciler = new CachedImageReconciler(ctx, (image) => ciQueue.addRateLimited(image));
   const controllerHooks = {
     onReconcile(controller: string, result: string, seconds: number) {
       metrics.reconcileTotal.inc({ controller, result });
@@ -342,9 +342,16 @@ export function startOperator(opts: OperatorOptions): Operator {
       stop.abort();
       await work.catch(() => {});
       await Promise.allSettled(informerRuns);
+      // Pod deletions handed over before the stop get a moment to finish; any left are done by
+      // the next leader (the Pods are still there, their results stored).
+      await Promise.race([ciReconciler.settled(), delay(5_000)]);
       await events.flush();
     },
   };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, ms)));
 }
 
 /** Whether a node change can change which images target it. */
