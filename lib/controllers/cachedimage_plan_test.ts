@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import { type CachedImage, parseCachedImage } from "../api/mod.ts";
+import { type CachedImage, type CachedImageStatus, parseCachedImage } from "../api/mod.ts";
 import { buildPullPod } from "../podbuilder/mod.ts";
 import {
   type EffectivePolicy,
@@ -78,6 +78,22 @@ function waiting(reason: string, message: string): Pod["status"] {
 
 const nodes = ["n1", "n2", "n3"];
 const half = () => 0.5;
+
+/** Plans one reconcile over all of `nodes` and completes its status, as the reconciler does. */
+function settle(
+  ci: CachedImage,
+  pods: Pod[],
+  opts: { started?: string[]; now?: number; policy?: EffectivePolicy } = {},
+): CachedImageStatus {
+  const { started = [], now = NOW, policy = POLICY } = opts;
+  return finishStatus(
+    planCachedImage({ ci, policy, targets: nodes, pods, now }),
+    ci,
+    policy,
+    started,
+    now,
+  );
+}
 
 Deno.test("a fresh image demands every target node", () => {
   const ci = image();
@@ -232,19 +248,7 @@ Deno.test("changing the tag invalidates every cached node", () => {
 
 Deno.test("a re-pull round keeps the image Ready and records digest drift", () => {
   const policy = { ...POLICY, repullIntervalMs: 3_600_000 };
-  const base = finishStatus(
-    planCachedImage({
-      ci: image(),
-      policy,
-      targets: nodes,
-      pods: nodes.map((n) => pod(image(), n, pulled(D1))),
-      now: NOW,
-    }),
-    image(),
-    policy,
-    [],
-    NOW,
-  );
+  const base = settle(image(), nodes.map((n) => pod(image(), n, pulled(D1))), { policy });
   const later = NOW + 3_600_000 + 1;
   const plan = planCachedImage({ ci: image(base), policy, targets: nodes, pods: [], now: later });
   assert.deepEqual(plan.demand, ["n1", "n2", "n3"]);
@@ -270,19 +274,7 @@ Deno.test("a re-pull round keeps the image Ready and records digest drift", () =
 
 Deno.test("nodes that stop being targets drop out of the counts and lose their pods", () => {
   const ci = image();
-  const cachedStatus = finishStatus(
-    planCachedImage({
-      ci,
-      policy: POLICY,
-      targets: nodes,
-      pods: nodes.map((n) => pod(ci, n, pulled(D1))),
-      now: NOW,
-    }),
-    ci,
-    POLICY,
-    [],
-    NOW,
-  );
+  const cachedStatus = settle(ci, nodes.map((n) => pod(ci, n, pulled(D1))));
   const stray = pod(ci, "n9", { phase: "Pending" });
   const plan = planCachedImage({
     ci: image(cachedStatus),
@@ -357,19 +349,7 @@ Deno.test("a few failing nodes in a rollout that goes on are not Degraded", () =
 
 Deno.test("a node that is briefly not a target (NotReady, tainted) keeps its cache record", () => {
   const ci = image();
-  const all = finishStatus(
-    planCachedImage({
-      ci,
-      policy: POLICY,
-      targets: nodes,
-      pods: nodes.map((n) => pod(ci, n, pulled(D1))),
-      now: NOW,
-    }),
-    ci,
-    POLICY,
-    [],
-    NOW,
-  );
+  const all = settle(ci, nodes.map((n) => pod(ci, n, pulled(D1))));
   const notReady = planCachedImage({
     ci: image(all),
     policy: POLICY,
@@ -406,31 +386,19 @@ Deno.test("lastAttemptedAt comes from the newest pull Pod, so a put-off write lo
 });
 
 Deno.test("statusUrgent: phase, conditions and failures now; progress alone can wait", () => {
-  const step = (ci: CachedImage, pods: Pod[], started: string[], now: number) =>
-    finishStatus(
-      planCachedImage({ ci, policy: POLICY, targets: nodes, pods, now }),
-      ci,
-      POLICY,
-      started,
-      now,
-    );
   const ci = image();
-  assert.ok(statusUrgent(undefined, step(ci, [], ["n1"], NOW)), "no status yet");
+  assert.ok(statusUrgent(undefined, settle(ci, [], { started: ["n1"] })), "no status yet");
   // n1 done (the digest is resolved: urgent), n2 and n3 pulling.
-  const first = step(
-    ci,
-    [pod(ci, "n1", pulled(D1)), pod(ci, "n2", { phase: "Pending" })],
-    ["n3"],
-    NOW,
-  );
+  const first = settle(ci, [pod(ci, "n1", pulled(D1)), pod(ci, "n2", { phase: "Pending" })], {
+    started: ["n3"],
+  });
   assert.equal(first.resolvedDigest, D1);
   // n2 done too: counts and lists change, phase and conditions do not.
   const ci2 = image(first);
-  const progress = step(
+  const progress = settle(
     ci2,
     [pod(ci2, "n2", pulled(D1)), pod(ci2, "n3", { phase: "Pending" })],
-    [],
-    NOW + 1000,
+    { now: NOW + 1000 },
   );
   assert.notDeepEqual(progress.cachedNodes, first.cachedNodes);
   assert.ok(!statusUrgent(first, progress));
