@@ -17,6 +17,17 @@ export const BENCH_POLICY = "bench";
 /** A Kubernetes object as plain JSON. */
 export type Json = Record<string, unknown>;
 
+/** What every scenario is made of: the cluster, the images, the policy and how the operator runs. */
+export interface ScenarioShape {
+  /** Extra `deno run` flags of the operator (e.g. `--v8-flags=...`), to try runtime settings. */
+  operatorFlags?: string[];
+  nodes: number;
+  images: number;
+  timeScale: number;
+  maxConcurrentNodes: number;
+  minDelayMs: number;
+}
+
 /** Name of the `i`-th benchmark CachedImage (zero-padded so that name order is index order). */
 export function imageName(i: number): string {
   return `bench-${String(i).padStart(4, "0")}`;

@@ -32,7 +32,14 @@ import {
   startControlPlane,
 } from "../../tests/envtest/control_plane.ts";
 import { operatorBundle, startOperatorProcess } from "../../tests/_operator_process.ts";
-import { cachedImage, imageName, imageReference, type Json, pullPolicy } from "../fixtures.ts";
+import {
+  cachedImage,
+  imageName,
+  imageReference,
+  type Json,
+  pullPolicy,
+  type ScenarioShape,
+} from "../fixtures.ts";
 import { forEachLimited } from "../harness.ts";
 import { pacingLowerBound, type PullTime, simulatedPullMs } from "../lower_bound.ts";
 import { type ApiLoad, apiLoad, type ReconcileFigures, reconcileFigures } from "../measure.ts";
@@ -42,12 +49,7 @@ import { round } from "../stats.ts";
 import { SIM_ROUND_TRIP_MS } from "./warmup.ts";
 
 /** Parameters of the control-plane warm-up. */
-export interface ControlPlaneParams {
-  nodes: number;
-  images: number;
-  maxConcurrentNodes: number;
-  minDelayMs: number;
-  timeScale: number;
+export interface ControlPlaneParams extends Omit<ScenarioShape, "operatorFlags"> {
   timeoutS: number;
 }
 

@@ -7,7 +7,7 @@
  */
 import { CACHED_IMAGE } from "../../lib/api/mod.ts";
 import type { KubeObject } from "../../lib/kube/mod.ts";
-import { imageName } from "../fixtures.ts";
+import { imageName, type ScenarioShape } from "../fixtures.ts";
 import {
   createImages,
   createPolicy,
@@ -36,14 +36,7 @@ import { round, type Spread, spread } from "../stats.ts";
 import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
 
 /** Parameters of the footprint scenario. */
-export interface FootprintParams {
-  /** Extra `deno run` flags of the operator (e.g. `--v8-flags=...`), to try runtime settings. */
-  operatorFlags?: string[];
-  nodes: number;
-  images: number;
-  timeScale: number;
-  maxConcurrentNodes: number;
-  minDelayMs: number;
+export interface FootprintParams extends ScenarioShape {
   /** Operator starts on the warm cluster, each timed to caches synced. */
   startups: number;
   /** Seconds of idle measured after the last start-up. */

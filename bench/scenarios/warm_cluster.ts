@@ -16,7 +16,7 @@ import {
   startBenchOperator,
   waitQuiescent,
 } from "../harness.ts";
-import { imageReference } from "../fixtures.ts";
+import { imageReference, type ScenarioShape } from "../fixtures.ts";
 import { simulatedPullMs } from "../lower_bound.ts";
 import { type LatencySummary, latencySummary, round } from "../stats.ts";
 import { DEFAULT_BANDWIDTH } from "../../lib/sim/mod.ts";
@@ -24,14 +24,7 @@ import { SIM_ROUND_TRIP_MS } from "./warmup.ts";
 import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
 
 /** Parameters of a warm-cluster run. */
-export interface WarmClusterParams {
-  /** Extra `deno run` flags of the operator (e.g. `--v8-flags=...`), to try runtime settings. */
-  operatorFlags?: string[];
-  nodes: number;
-  images: number;
-  timeScale: number;
-  maxConcurrentNodes: number;
-  minDelayMs: number;
+export interface WarmClusterParams extends ScenarioShape {
   /** Seconds of steady state in total (0: none). */
   steadyS: number;
   /** Consecutive windows the steady state is split into, for a median and a spread. */

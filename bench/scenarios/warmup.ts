@@ -27,7 +27,7 @@ import {
   startBenchCluster,
   startBenchOperator,
 } from "../harness.ts";
-import { imageName, imageReference } from "../fixtures.ts";
+import { imageName, imageReference, type ScenarioShape } from "../fixtures.ts";
 import {
   type ImagePull,
   type LowerBound,
@@ -51,14 +51,7 @@ import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
 export const SIM_ROUND_TRIP_MS = 50;
 
 /** Parameters of one warm-up. */
-export interface WarmupParams {
-  /** Extra `deno run` flags of the operator (e.g. `--v8-flags=...`), to try runtime settings. */
-  operatorFlags?: string[];
-  nodes: number;
-  images: number;
-  maxConcurrentNodes: number;
-  minDelayMs: number;
-  timeScale: number;
+export interface WarmupParams extends ScenarioShape {
   /** Give up after this long (wall seconds); the result then says it timed out. */
   timeoutS: number;
   /** Seconds of steady state to measure after everything is Ready (0: none). */
