@@ -18,7 +18,6 @@ import {
 } from "../api/mod.ts";
 import {
   deepEqual,
-  forEachLimited,
   isAlreadyExists,
   isNotFound,
   PODS,
@@ -33,9 +32,12 @@ import {
   planCachedImage,
   statusUrgent,
 } from "./cachedimage_plan.ts";
-import type { OperatorContext } from "./context.ts";
+import type { OperatorContext, RawObject } from "./context.ts";
 import { FreshStatusWriter } from "./fresh_status.ts";
 import { PodReaper } from "./pod_reaper.ts";
+import { PodStarter } from "./pod_starter.ts";
+import { SingleFlight } from "./single_flight.ts";
+import { TaskPool } from "./task_pool.ts";
 import {
   backoffFromPolicy,
   type BudgetConfig,
@@ -51,11 +53,25 @@ import type { TargetNode, TargetSelection } from "./targets.ts";
  */
 export const STATUS_INTERVAL_MS = 1000;
 
-/** Pod creates one reconcile has in flight at once, and pulls it starts. */
-const POD_WRITES_AT_ONCE = 8;
+/** Pulls one reconcile starts at most: many free slots are served in several short runs. */
+const STARTS_PER_RECONCILE = 8;
+
+/** Pull Pod creates in flight at once, across all images. */
+const POD_CREATES_AT_ONCE = 16;
 
 /** Deletions of finished pull Pods in flight at once, across all images. */
 const POD_DELETES_AT_ONCE = 16;
+
+/** Status writes in flight at once, across all images (one per image at a time). */
+const STATUS_WRITES_AT_ONCE = 8;
+
+/** How the reconciler asks its controller to look at an image again. */
+export interface ReconcileRequests {
+  /** Reconcile `image` again with backoff: background work for it failed. */
+  retry(image: string): void;
+  /** Reconcile `image` again now: a reconcile skipped its status while a write was running. */
+  wake(image: string): void;
+}
 
 /** Index of the Pod informer: pull Pods by CachedImage name. */
 export const PODS_BY_CACHED_IMAGE = "cachedimage";
@@ -98,23 +114,33 @@ export function resolvePolicy(
   };
 }
 
-/** The CachedImage reconciler with its per-process memory of recent writes. */
+/**
+ * The CachedImage reconciler with its per-process memory of recent writes. A reconcile only
+ * decides: the Pod creates, status writes and Pod deletions it decides on run in the background
+ * (bounded pools), so it never waits on the API server and the next reconcile of the same image
+ * is not held up by the requests of the previous one.
+ */
 export class CachedImageReconciler {
   readonly #ctx: OperatorContext;
   readonly #status: FreshStatusWriter<CachedImageStatus>;
   readonly #reaper: PodReaper;
+  readonly #starter: PodStarter;
+  readonly #statusWrites: SingleFlight;
+  readonly #writePool = new TaskPool(STATUS_WRITES_AT_ONCE);
   readonly #pods: ResourceClient<Pod>;
+  readonly #retry: (image: string) => void;
   /** When this process last wrote each image's status: progress is written once per interval. */
   readonly #lastWrite = new Map<string, number>();
 
-  /**
-   * `retry` is called with an image whose finished Pods could not be deleted: reconcile it again
-   * later (the manager adds it to the work queue with backoff).
-   */
-  constructor(ctx: OperatorContext, retry: (image: string) => void = () => {}) {
+  constructor(
+    ctx: OperatorContext,
+    requests: ReconcileRequests = { retry: () => {}, wake: () => {} },
+  ) {
     this.#ctx = ctx;
+    this.#retry = requests.retry;
     this.#pods = ctx.client.resource<Pod>(PODS, ctx.podNamespace);
     this.#status = new FreshStatusWriter(ctx.client, CACHED_IMAGE);
+    this.#statusWrites = new SingleFlight(this.#writePool, requests.wake);
     this.#reaper = new PodReaper({
       limit: POD_DELETES_AT_ONCE,
       delete: async (name) => {
@@ -126,14 +152,43 @@ export class CachedImageReconciler {
       },
       onFailed: (image, pod, e) => {
         ctx.log.warn("Cannot delete pull Pod", { cachedimage: image, pod, error: errorMessage(e) });
-        retry(image);
+        requests.retry(image);
       },
+    });
+    this.#starter = new PodStarter({
+      limit: POD_CREATES_AT_ONCE,
+      create: async ({ pod, signal }) => {
+        try {
+          await this.#pods.create(pod, { signal });
+        } catch (e) {
+          // Our Pod from an earlier run that the cache has not shown yet: it is working, and
+          // the cache will confirm the reservation when it delivers it.
+          if (isAlreadyExists(e) && this.#samePull(pod)) return;
+          throw isAlreadyExists(e)
+            ? new Error(`An older pull Pod "${pod.metadata!.name}" is still being removed`)
+            : e;
+        }
+      },
+      onStarted: ({ image, node, pod }) => {
+        const ci = ctx.cachedImages.get(image);
+        if (!ci) return;
+        ctx.events.event(
+          ci,
+          "Normal",
+          "PullStarted",
+          `Pulling ${pod.spec!.containers[0].image} on node ${node}`,
+        );
+      },
+      onDropped: ({ image, node }) => void ctx.pacer.release(image, node),
+      // The reconcile that reports the failure throws it, which brings the backoff.
+      onFailed: requests.wake,
     });
   }
 
-  /** Resolves once the Pod deletions handed over so far have finished. */
-  settled(): Promise<void> {
-    return this.#reaper.idle();
+  /** Resolves once the background work handed over so far (creates, writes, deletes) is done. */
+  async settled(): Promise<void> {
+    await Promise.all([this.#starter.idle(), this.#writePool.idle()]);
+    await this.#reaper.idle();
   }
 
   /** The Pod informer dropped a Pod: it is no longer pending deletion. */
@@ -220,6 +275,7 @@ export class CachedImageReconciler {
       ctx.pacer.clearDemand(name);
       this.#status.forget(name);
       this.#lastWrite.delete(name);
+      this.#starter.reported(name, this.#starter.error(name));
       if (!cached) ctx.metrics.forgetCachedImage(name);
       return;
     }
@@ -240,98 +296,78 @@ export class CachedImageReconciler {
     // 1-5. Targets, policy, our Pods and their results, failures, backoff, re-pull rounds.
     const { plan, effective, policy, targets } = this.#plan(ci, now);
 
-    // 6. Start the pulls the pacing engine allows.
-    const started: string[] = [];
+    // 6. Start the pulls the pacing engine allows, unless a create failed: that is reported
+    //    first, and the retry after backoff starts again.
+    const createError = this.#starter.error(name);
+    let started: string[] = [];
     let retryAt: number | undefined;
-    let createError: unknown;
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets);
-      // One round of Pod creates per reconcile: a policy with many free slots is served in
-      // short reconciles that let other images' results in between, not one long one.
-      const answer = ctx.pacer.tryAcquire(name, POD_WRITES_AT_ONCE);
-      if (log.enabled("debug")) {
-        log.debug("Pacing", {
-          demand: plan.demand.length,
-          grants: answer.grants.length,
-          waiting: answer.waiting,
-          retryAfterMs: answer.retryAfterMs,
-        });
+      if (createError === undefined) {
+        const answer = ctx.pacer.tryAcquire(name, STARTS_PER_RECONCILE);
+        if (log.enabled("debug")) {
+          log.debug("Pacing", {
+            demand: plan.demand.length,
+            grants: answer.grants.length,
+            waiting: answer.waiting,
+            retryAfterMs: answer.retryAfterMs,
+          });
+        }
+        if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
+        started = answer.grants;
+        for (const node of started) {
+          const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
+            namespace: ctx.podNamespace,
+            policy,
+            activeDeadlineSeconds: ctx.pullDeadlineSeconds,
+            startedAt: answer.at,
+          });
+          this.#starter.start({ image: name, node, pod, signal });
+        }
       }
-      if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
-      await forEachLimited(answer.grants, POD_WRITES_AT_ONCE, async (node) => {
-        if (createError !== undefined) {
-          // Nothing more starts this round; the slot goes back, and the failure is recorded in
-          // status below before the reconcile is retried with backoff.
-          ctx.pacer.release(name, node);
-          return;
-        }
-        const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
-          namespace: ctx.podNamespace,
-          policy,
-          activeDeadlineSeconds: ctx.pullDeadlineSeconds,
-          startedAt: answer.at,
-        });
-        try {
-          await this.#pods.create(pod, { signal });
-          started.push(node);
-          ctx.events.event(
-            raw,
-            "Normal",
-            "PullStarted",
-            `Pulling ${pod.spec!.containers[0].image} on node ${node}`,
-          );
-        } catch (e) {
-          if (isAlreadyExists(e) && this.#samePull(pod)) {
-            // Our Pod from an earlier run that the cache has not shown yet: it is working, and
-            // the cache will confirm the reservation when it delivers it.
-            started.push(node);
-            return;
-          }
-          ctx.pacer.release(name, node);
-          createError ??= isAlreadyExists(e)
-            ? new Error(`An older pull Pod "${pod.metadata!.name}" is still being removed`)
-            : e;
-        }
-      });
     } else {
       ctx.pacer.clearDemand(name);
     }
 
     // 7. Status, written only when it changed, and progress alone at most once per interval
-    //    (the Pods that carry the results stay until it is written, so nothing is lost).
-    const status = finishStatus(plan, ci, effective, started, now, createError);
-    const lastWrite = this.#lastWrite.get(name);
-    const flushAt = lastWrite === undefined ? now : lastWrite + STATUS_INTERVAL_MS;
+    //    (the Pods that carry the results stay until it is written, so nothing is lost). One
+    //    write per image at a time: while one runs, the reconcile after it writes instead.
+    const status = finishStatus(
+      plan,
+      ci,
+      effective,
+      started,
+      now,
+      createError,
+      this.#starter.pending(name) - started.length,
+    );
     let deferredUntil: number | undefined;
-    const writeNow = createError !== undefined || flushAt <= now ||
-      statusUrgent(ci.status, status) || deepEqual(ci.status, status);
-    if (writeNow) {
-      if (await this.#status.write(raw, () => status, signal)) this.#lastWrite.set(name, now);
-      // Only now that the results are stored may their Pods go; the reconcile does not wait.
-      this.#reaper.reap(name, plan.deletePods, now);
-      for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
-      for (const seconds of plan.pulled) {
-        ctx.metrics.imagesCached.inc({ cachedimage: name });
-        ctx.metrics.pullDuration.observe({ cachedimage: name }, seconds);
+    if (!this.#statusWrites.again(name)) {
+      const lastWrite = this.#lastWrite.get(name);
+      const flushAt = lastWrite === undefined ? now : lastWrite + STATUS_INTERVAL_MS;
+      if (deepEqual(ci.status, status)) {
+        this.#stored(name, raw, plan, now, false, createError);
+      } else if (createError !== undefined || flushAt <= now || statusUrgent(ci.status, status)) {
+        this.#statusWrites.run(name, async () => {
+          try {
+            const wrote = await this.#status.write(raw, () => status, signal);
+            this.#stored(name, raw, plan, now, wrote, createError);
+          } catch (e) {
+            if (signal.aborted) return;
+            log.warn("Cannot write status", { error: errorMessage(e) });
+            this.#retry(name);
+          }
+        });
+      } else {
+        // The next reconcile derives the same results from the same Pods, and reports them then.
+        deferredUntil = flushAt;
       }
-      for (const reason of plan.failed) ctx.metrics.pullFailed(name, reason);
-    } else {
-      // The next reconcile derives the same results from the same Pods, and reports them then.
-      deferredUntil = flushAt;
     }
     ctx.metrics.nodesTargeted.set({ cachedimage: name }, status.nodesTargeted ?? 0);
     ctx.metrics.nodesCached.set({ cachedimage: name }, status.nodesReady ?? 0);
     ctx.metrics.consecutiveFailures.set({ cachedimage: name }, status.consecutiveFailures ?? 0);
-    const pulled = writeNow ? plan.pulled.length : 0;
-    const failed = writeNow ? plan.failed.length : 0;
-    if (pulled || failed || started.length) {
-      log.info("Reconciled", {
-        ready: status.ready,
-        started: started.length,
-        pulled,
-        failed,
-        phase: status.phase,
-      });
+    if (started.length > 0) {
+      log.info("Reconciled", { started: started.length, phase: status.phase });
     }
 
     if (createError !== undefined) {
@@ -340,14 +376,45 @@ export class CachedImageReconciler {
     }
 
     // 8. Look again when a backoff ends, a re-pull is due or pacing frees a slot. The times are
-    //    absolute: the writes above took time, and a pull paced 25 ms apart must not wait 25 ms
-    //    more than that.
+    //    absolute: the reconcile took time, and a pull paced 25 ms apart must not wait longer.
     const due = [
       plan.requeueAfterMs === undefined ? undefined : now + plan.requeueAfterMs,
       retryAt,
       deferredUntil,
     ].filter((v): v is number => v !== undefined);
     if (due.length > 0) return { requeueAfter: Math.max(1, Math.min(...due) - ctx.now()) };
+  }
+
+  /**
+   * The status of `plan` is stored (`wrote`: by a write just made; otherwise it already was):
+   * only now may the Pods that carried its results go, and are its results counted.
+   */
+  #stored(
+    name: string,
+    raw: RawObject,
+    plan: Plan,
+    now: number,
+    wrote: boolean,
+    createError: unknown,
+  ): void {
+    const ctx = this.#ctx;
+    if (wrote) this.#lastWrite.set(name, now);
+    if (createError !== undefined) this.#starter.reported(name, createError);
+    this.#reaper.reap(name, plan.deletePods, now);
+    for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
+    for (const seconds of plan.pulled) {
+      ctx.metrics.imagesCached.inc({ cachedimage: name });
+      ctx.metrics.pullDuration.observe({ cachedimage: name }, seconds);
+    }
+    for (const reason of plan.failed) ctx.metrics.pullFailed(name, reason);
+    if (plan.pulled.length || plan.failed.length) {
+      ctx.log.info("Stored results", {
+        controller: "cachedimage",
+        cachedimage: name,
+        pulled: plan.pulled.length,
+        failed: plan.failed.length,
+      });
+    }
   }
 }
 

@@ -323,7 +323,8 @@ function lastFailureMessage(status: CachedImageStatus): string | undefined {
 
 /**
  * Completes the status once the reconcile knows which pulls it started: counts, phase, `ready`,
- * conditions and `lastAttemptedAt`.
+ * conditions and `lastAttemptedAt`. `creating`: pulls started by earlier reconciles whose Pods
+ * are still being created (not in the cache yet).
  */
 export function finishStatus(
   plan: Plan,
@@ -332,13 +333,14 @@ export function finishStatus(
   started: string[],
   now: number,
   createError?: unknown,
+  creating = 0,
 ): CachedImageStatus {
   const s: CachedImageStatus = { ...plan.status };
   const when = new Date(now);
   const generation = ci.metadata.generation;
   const targeted = s.nodesTargeted ?? 0;
   const ready = s.nodesReady ?? 0;
-  const pulling = plan.active.length + started.length;
+  const pulling = plan.active.length + started.length + creating;
   s.nodesPulling = pulling;
   s.ready = `${ready}/${targeted}`;
   if (started.length > 0) s.lastAttemptedAt = rfc3339(when);

@@ -167,7 +167,10 @@ export function startOperator(opts: OperatorOptions): Operator {
     pullDeadlineSeconds: opts.pullDeadlineSeconds ?? 600,
   };
 
-  const ciReconciler = new CachedImageReconciler(ctx, (image) => ciQueue.addRateLimited(image));
+  const ciReconciler = new CachedImageReconciler(ctx, {
+    retry: (image) => ciQueue.addRateLimited(image),
+    wake: (image) => ciQueue.add(image),
+  });
   const controllerHooks = {
     onReconcile(controller: string, result: string, seconds: number) {
       metrics.reconcileTotal.inc({ controller, result });
@@ -342,8 +345,9 @@ export function startOperator(opts: OperatorOptions): Operator {
       stop.abort();
       await work.catch(() => {});
       await Promise.allSettled(informerRuns);
-      // Pod deletions handed over before the stop get a moment to finish; any left are done by
-      // the next leader (the Pods are still there, their results stored).
+      // Background work handed over before the stop gets a moment to finish (creates not yet
+      // sent are dropped); what is left is done by the next leader: the Pods of unwritten
+      // results are still there.
       await Promise.race([ciReconciler.settled(), delay(5_000)]);
       await events.flush();
     },

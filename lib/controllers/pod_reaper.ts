@@ -8,6 +8,7 @@
  * @module
  */
 import { PendingDeletes } from "./fresh_status.ts";
+import { TaskPool } from "./task_pool.ts";
 
 /** Options of {@linkcode PodReaper}. */
 export interface PodReaperOptions {
@@ -25,13 +26,12 @@ export interface PodReaperOptions {
 export class PodReaper {
   readonly #opts: PodReaperOptions;
   readonly #hidden: PendingDeletes;
-  readonly #queue: { owner: string; name: string }[] = [];
-  #inFlight = 0;
-  #idle: (() => void)[] = [];
+  readonly #pool: TaskPool;
 
   constructor(opts: PodReaperOptions) {
     this.#opts = opts;
     this.#hidden = new PendingDeletes(opts.hideMs);
+    this.#pool = new TaskPool(opts.limit);
   }
 
   /** Whether the Pod was handed over for deletion and should be left out of plans. */
@@ -49,31 +49,19 @@ export class PodReaper {
     for (const name of names) {
       if (this.#hidden.has(name, now)) continue;
       this.#hidden.add(name, now);
-      this.#queue.push({ owner, name });
+      this.#pool.run(async () => {
+        try {
+          await this.#opts.delete(name);
+        } catch (e) {
+          this.#hidden.gone(name);
+          this.#opts.onFailed(owner, name, e);
+        }
+      });
     }
-    this.#pump();
   }
 
   /** Resolves once nothing is queued or in flight (for an orderly stop and for tests). */
   idle(): Promise<void> {
-    if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  #pump(): void {
-    while (this.#inFlight < this.#opts.limit && this.#queue.length > 0) {
-      const { owner, name } = this.#queue.shift()!;
-      this.#inFlight++;
-      this.#opts.delete(name).catch((e) => {
-        this.#hidden.gone(name);
-        this.#opts.onFailed(owner, name, e);
-      }).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-        if (this.#inFlight === 0 && this.#queue.length === 0) {
-          for (const resolve of this.#idle.splice(0)) resolve();
-        }
-      });
-    }
+    return this.#pool.idle();
   }
 }
