@@ -56,7 +56,7 @@ Deno.test("PodStarter keeps the first failure until reported and drops the image
 
 Deno.test("PodStarter drops starts whose controller stopped before they were sent", async () => {
   let created = 0;
-  const { starter, log, start } = recorder(async () => void created++, 1);
+  const { starter, log, start } = recorder(() => Promise.resolve(void created++), 1);
   const stop = new AbortController();
   start("n1", stop.signal);
   start("n2", stop.signal);

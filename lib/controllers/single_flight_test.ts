@@ -13,8 +13,8 @@ Deno.test("SingleFlight runs one task per key and calls back once for turns aske
     ran.push("a1");
     await gate;
   }));
-  assert.ok(flights.run("b", async () => void ran.push("b1")));
-  assert.ok(!flights.run("a", async () => void ran.push("a2")), "a is busy");
+  assert.ok(flights.run("b", () => Promise.resolve(void ran.push("b1"))));
+  assert.ok(!flights.run("a", () => Promise.resolve(void ran.push("a2"))), "a is busy");
   assert.ok(flights.busy("a"));
   assert.ok(flights.again("a") && flights.again("a"));
   assert.ok(!flights.again("c"), "nothing runs for c");
