@@ -35,6 +35,7 @@ import {
 import type { OperatorContext, RawObject } from "./context.ts";
 import { FreshStatusWriter } from "./fresh_status.ts";
 import { PodReaper } from "./pod_reaper.ts";
+import { pullStage } from "./pull_outcome.ts";
 import { PodStarter } from "./pod_starter.ts";
 import { SingleFlight } from "./single_flight.ts";
 import { TaskPool } from "./task_pool.ts";
@@ -52,9 +53,6 @@ import type { TargetNode, TargetSelection } from "./targets.ts";
  * lists). Changes of phase, conditions or failures are written at once.
  */
 export const STATUS_INTERVAL_MS = 1000;
-
-/** Pulls one reconcile starts at most: many free slots are served in several short runs. */
-const STARTS_PER_RECONCILE = 8;
 
 /** Pull Pod creates in flight at once, across all images. */
 const POD_CREATES_AT_ONCE = 16;
@@ -191,9 +189,33 @@ export class CachedImageReconciler {
     await this.#reaper.idle();
   }
 
-  /** The Pod informer dropped a Pod: it is no longer pending deletion. */
-  podGone(pod: Pod): void {
-    this.#reaper.gone(pod.metadata?.name ?? "");
+  /**
+   * Whether a change of a pull Pod can change its image's plan: its pull moved on (started Pods
+   * that are still pulling change nothing), or it is going away and it was not this process
+   * that removed it after storing its result. `before` is undefined for a new Pod.
+   */
+  podMatters(before: Pod | undefined, after: Pod): boolean {
+    const stage = pullStage(after);
+    if (before === undefined ? stage !== "pending" : stage !== pullStage(before)) return true;
+    const deleting = after.metadata?.deletionTimestamp !== undefined;
+    return deleting && before?.metadata?.deletionTimestamp === undefined &&
+      !this.#reaper.hides(after.metadata?.name ?? "", this.#ctx.now());
+  }
+
+  /**
+   * The Pod informer dropped a Pod: it is no longer pending deletion. Returns whether its image
+   * should look again: not when this process deleted it after storing its result.
+   */
+  podGone(pod: Pod): boolean {
+    const name = pod.metadata?.name ?? "";
+    const reaped = this.#reaper.hides(name, this.#ctx.now());
+    this.#reaper.gone(name);
+    return !reaped;
+  }
+
+  /** Whether a CachedImage in the cache is just our own latest status write arriving. */
+  isOwnWrite(cached: RawObject): boolean {
+    return this.#status.isOwnWrite(cached);
   }
 
   /**
@@ -304,7 +326,7 @@ export class CachedImageReconciler {
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets);
       if (createError === undefined) {
-        const answer = ctx.pacer.tryAcquire(name, STARTS_PER_RECONCILE);
+        const answer = ctx.pacer.tryAcquire(name);
         if (log.enabled("debug")) {
           log.debug("Pacing", {
             demand: plan.demand.length,
@@ -352,6 +374,9 @@ export class CachedImageReconciler {
           try {
             const wrote = await this.#status.write(raw, () => status, signal);
             this.#stored(name, raw, plan, now, wrote, createError);
+            if (wrote && ci.status?.phase !== status.phase) {
+              log.info("Phase changed", { phase: status.phase, ready: status.ready });
+            }
           } catch (e) {
             if (signal.aborted) return;
             log.warn("Cannot write status", { error: errorMessage(e) });
@@ -366,8 +391,8 @@ export class CachedImageReconciler {
     ctx.metrics.nodesTargeted.set({ cachedimage: name }, status.nodesTargeted ?? 0);
     ctx.metrics.nodesCached.set({ cachedimage: name }, status.nodesReady ?? 0);
     ctx.metrics.consecutiveFailures.set({ cachedimage: name }, status.consecutiveFailures ?? 0);
-    if (started.length > 0) {
-      log.info("Reconciled", { started: started.length, phase: status.phase });
+    if (started.length > 0 && log.enabled("debug")) {
+      log.debug("Started pulls", { started: started.length, phase: status.phase });
     }
 
     if (createError !== undefined) {
@@ -407,8 +432,8 @@ export class CachedImageReconciler {
       ctx.metrics.pullDuration.observe({ cachedimage: name }, seconds);
     }
     for (const reason of plan.failed) ctx.metrics.pullFailed(name, reason);
-    if (plan.pulled.length || plan.failed.length) {
-      ctx.log.info("Stored results", {
+    if ((plan.pulled.length || plan.failed.length) && ctx.log.enabled("debug")) {
+      ctx.log.debug("Stored results", {
         controller: "cachedimage",
         cachedimage: name,
         pulled: plan.pulled.length,

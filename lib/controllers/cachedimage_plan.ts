@@ -51,7 +51,7 @@ export interface Plan {
   demand: string[];
   /** Nodes that hold a pull Pod that is still working. */
   active: string[];
-  /** Attempt number per demanded node (used in the Pod name). */
+  /** Attempt number of demanded nodes that failed before (used in the Pod name; others: 0). */
   attempts: Map<string, number>;
   events: PlannedEvent[];
   /** Successful pulls this reconcile observed: seconds each. */
@@ -103,9 +103,8 @@ export function planCachedImage(input: PlanInput): Plan {
 
   // 1. Carry over what the cluster already records, dropping what the spec change invalidated
   //    and nodes that are no longer targets.
-  const cached = new Set(
-    (sameImage ? prev.cachedNodes ?? [] : []).filter(keep),
-  );
+  const cached = new Set<string>();
+  if (sameImage) { for (const n of prev.cachedNodes ?? []) if (keep(n)) cached.add(n); }
   const nodeFailures = new Map<string, NodeFailure>();
   if (sameImage) {
     for (const f of prev.nodeFailures ?? []) {
@@ -118,9 +117,12 @@ export function planCachedImage(input: PlanInput): Plan {
       if (cached.has(d.node)) nodeDigests.set(d.node, d.digest);
     }
   }
-  const repullPending = new Set(
-    (sameImage ? prev.repullPending ?? [] : []).filter((n) => cached.has(n)),
-  );
+  const repullPending = new Set<string>();
+  if (sameImage) {
+    for (const n of prev.repullPending ?? []) {
+      if (cached.has(n)) repullPending.add(n);
+    }
+  }
   let resolvedDigest = sameImage ? prev.resolvedDigest : undefined;
   let consecutiveFailures = sameImage ? prev.consecutiveFailures ?? 0 : 0;
   let nextRetryAt = sameImage ? timeMs(prev.nextRetryAt) : undefined;
@@ -247,14 +249,27 @@ export function planCachedImage(input: PlanInput): Plan {
     }
   }
 
-  // 4. Demand: targets without the image or due for a re-pull, without a working Pod, out of
-  //    their own backoff; none at all while the image itself is backing off.
+  // 4. One pass over the targets, newest first. Demand: targets without the image or due for a
+  //    re-pull, without a working Pod, out of their own backoff; none at all while the image
+  //    itself is backing off. And the per-node status lists, in target order.
   const imageBlocked = nextRetryAt !== undefined && nextRetryAt > now;
   let wakeAt: number | undefined = imageBlocked ? nextRetryAt : undefined;
+  const cachedNodes: string[] = [];
+  const failureList: NodeFailure[] = [];
+  const digestList: { node: string; digest: string }[] = [];
+  const repullList: string[] = [];
   for (const name of targets) {
-    if (activeNodes.has(name)) continue;
-    if (cached.has(name) && !repullPending.has(name)) continue;
-    const failure = nodeFailures.get(name);
+    const isCached = cached.has(name);
+    const repull = isCached && repullPending.size > 0 && repullPending.has(name);
+    if (isCached) {
+      cachedNodes.push(name);
+      if (repull) repullList.push(name);
+      const digest = nodeDigests.size > 0 ? nodeDigests.get(name) : undefined;
+      if (digest !== undefined) digestList.push({ node: name, digest });
+    }
+    const failure = nodeFailures.size > 0 ? nodeFailures.get(name) : undefined;
+    if (failure) failureList.push(failure);
+    if ((isCached && !repull) || activeNodes.has(name)) continue;
     const retryAt = timeMs(failure?.retryAt);
     if (retryAt !== undefined && retryAt > now) {
       wakeAt = Math.min(wakeAt ?? retryAt, retryAt);
@@ -262,7 +277,7 @@ export function planCachedImage(input: PlanInput): Plan {
     }
     if (imageBlocked) continue;
     plan.demand.push(name);
-    plan.attempts.set(name, failure?.failures ?? 0);
+    if (failure) plan.attempts.set(name, failure.failures);
   }
   if (policy.repullIntervalMs > 0 && cached.size > 0 && repullPending.size === 0) {
     const due = (lastRepullAt ?? lastPulledAt ?? now) + policy.repullIntervalMs;
@@ -271,10 +286,12 @@ export function planCachedImage(input: PlanInput): Plan {
   if (wakeAt !== undefined) plan.requeueAfterMs = Math.max(0, wakeAt - now);
   plan.active = [...activeNodes];
 
-  // 5. Status fields that do not depend on this reconcile's new pulls.
-  const order = targets;
-  const readyCount = order.filter((n) => cached.has(n)).length;
-  const heldCached = [...cached].filter((n) => !targetNames.has(n)).sort();
+  // 5. Status fields that do not depend on this reconcile's new pulls. Held nodes (not targets
+  //    now) keep their record after the targets.
+  const readyCount = cachedNodes.length;
+  if (cached.size > readyCount) {
+    for (const n of [...cached].filter((n) => !targetNames.has(n)).sort()) cachedNodes.push(n);
+  }
   plan.status = {
     ...prev,
     observedGeneration: ci.metadata.generation,
@@ -282,17 +299,14 @@ export function planCachedImage(input: PlanInput): Plan {
     resolvedDigest,
     nodesTargeted: targets.length,
     nodesReady: readyCount,
-    cachedNodes: [...order.filter((n) => cached.has(n)), ...heldCached],
+    cachedNodes,
     consecutiveFailures,
     nextRetryAt: nextRetryAt !== undefined && nextRetryAt > now
       ? rfc3339(new Date(nextRetryAt))
       : undefined,
-    nodeFailures: order.filter((n) => nodeFailures.has(n)).map((n) => nodeFailures.get(n)!),
-    nodeDigests: order.filter((n) => nodeDigests.has(n)).map((n) => ({
-      node: n,
-      digest: nodeDigests.get(n)!,
-    })),
-    repullPending: order.filter((n) => repullPending.has(n)),
+    nodeFailures: failureList,
+    nodeDigests: digestList,
+    repullPending: repullList,
     lastPulledAt: lastPulledAt ? rfc3339(new Date(lastPulledAt)) : undefined,
     lastRepullAt: lastRepullAt ? rfc3339(new Date(lastRepullAt)) : undefined,
     lastAttemptedAt: lastAttemptedAt !== undefined && Number.isFinite(lastAttemptedAt)

@@ -47,6 +47,11 @@ export class FreshObjects<T extends KubeObject> {
     return cached;
   }
 
+  /** Whether `rv` is the version our own latest write of `key` produced. */
+  isOwn(key: string, rv: string | undefined): boolean {
+    return rv !== undefined && this.#written.get(key)?.object.metadata?.resourceVersion === rv;
+  }
+
   forget(key: string): void {
     this.#written.delete(key);
   }
@@ -103,6 +108,11 @@ export class FreshStatusWriter<S> {
   /** The object is gone. */
   forget(name: string): void {
     this.#fresh.forget(name);
+  }
+
+  /** Whether the cached object is the one our own latest write produced. */
+  isOwnWrite(cached: RawObject): boolean {
+    return this.#fresh.isOwn(cached.metadata?.name ?? "", cached.metadata?.resourceVersion);
   }
 
   /**

@@ -221,7 +221,16 @@ export function startOperator(opts: OperatorOptions): Operator {
     const set = setOfChild(o);
     if (set) setQueue.add(set);
   };
-  cachedImages.on({ add: onImage, update: (_, o) => onImage(o), delete: onImage });
+  cachedImages.on({
+    add: onImage,
+    update: (_, o) => {
+      // Our own status write coming back changes nothing for the image; its set still counts it.
+      if (!ciReconciler.isOwnWrite(o)) ciQueue.add(o.metadata!.name!);
+      const set = setOfChild(o);
+      if (set) setQueue.add(set);
+    },
+    delete: onImage,
+  });
   const onSet = (o: RawObject) => setQueue.add(o.metadata!.name!);
   cachedImageSets.on({ add: onSet, update: (_, o) => onSet(o), delete: onSet });
   const onPolicy = (o: RawObject) => {
@@ -269,21 +278,22 @@ export function startOperator(opts: OperatorOptions): Operator {
       nodesChanged();
     },
   });
-  // Pull Pods feed the pacing engine (which wakes images when slots free) and their owner's queue.
-  const onPod = (pod: Pod) => {
+  // Pull Pods feed the pacing engine (which wakes images when slots free) and their owner's queue
+  // when their change can change its plan (a pull ended, a Pod someone else removed).
+  const onPod = (before: Pod | undefined, pod: Pod) => {
     const owner = cachedImageOfPod(pod);
     if (!owner) return;
     pacer.observePod(pullPodView(pod, owner, budgetOfPod(pod)));
-    ciQueue.add(owner);
+    if (ciReconciler.podMatters(before, pod)) ciQueue.add(owner);
   };
   pods.on({
-    add: onPod,
-    update: (_, p) => onPod(p),
+    add: (p) => onPod(undefined, p),
+    update: onPod,
     delete: (p) => {
-      ciReconciler.podGone(p);
+      const matters = ciReconciler.podGone(p);
       pacer.forgetPod(`${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`);
       const owner = cachedImageOfPod(p);
-      if (owner) ciQueue.add(owner);
+      if (owner && matters) ciQueue.add(owner);
     },
   });
 

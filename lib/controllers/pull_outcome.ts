@@ -36,23 +36,39 @@ function timeOf(text: string | undefined): number | undefined {
   return Number.isFinite(t) && t > 0 ? t : undefined;
 }
 
+/** How far a pull Pod got: what {@linkcode pullOutcome} says, without its details. */
+export type PullStage = PullOutcome["kind"];
+
 /**
  * Classifies a pull Pod. A pull succeeded once the container status carries an `imageID`, whatever
  * the container did next: images without a `true` binary (scratch, distroless, pause) fail to
- * start *after* the image is on the node, and that still counts as cached.
+ * start *after* the image is on the node, and that still counts as cached. It failed when the
+ * container is stuck in a pull error or the Pod ended without the image.
  */
+export function pullStage(pod: Pod): PullStage {
+  const cs = containerStatus(pod);
+  if (cs?.imageID) return "succeeded";
+  const reason = cs?.state?.waiting?.reason;
+  if (reason && IMAGE_PULL_STUCK_REASONS.has(reason)) return "failed";
+  const phase = pod.status?.phase;
+  return phase === "Failed" || phase === "Succeeded" ? "failed" : "pending";
+}
+
+/** The result of a pull Pod, with its times and, for a failure, its cause. */
 export function pullOutcome(pod: Pod, now: number): PullOutcome {
   const created = timeOf(pod.metadata?.annotations?.[STARTED_AT_ANNOTATION]) ??
     timeOf(pod.metadata?.creationTimestamp) ?? now;
+  const stage = pullStage(pod);
+  if (stage === "pending") return { kind: "pending", startedAt: created };
   const cs = containerStatus(pod);
-  if (cs?.imageID) {
-    const state = cs.state;
+  if (stage === "succeeded") {
+    const state = cs!.state;
     const finishedAt = timeOf(state?.running?.startedAt) ?? timeOf(state?.terminated?.startedAt) ??
       timeOf(state?.terminated?.finishedAt) ?? now;
     return {
       kind: "succeeded",
-      imageId: cs.imageID,
-      digest: digestOfImageId(cs.imageID),
+      imageId: cs!.imageID!,
+      digest: digestOfImageId(cs!.imageID!),
       finishedAt,
       seconds: Math.max(0, (finishedAt - created) / 1000),
     };
@@ -62,14 +78,12 @@ export function pullOutcome(pod: Pod, now: number): PullOutcome {
     const failure = classifyPullError(waiting.reason, waiting.message ?? "");
     return { kind: "failed", ...failure, startedAt: created, finishedAt: now };
   }
-  if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") {
-    const reason = pod.status.reason ?? cs?.state?.terminated?.reason ?? "PodFailed";
-    const message = reason === "DeadlineExceeded"
-      ? "pull did not finish before the pod's deadline"
-      : cleanMessage(pod.status.message ?? cs?.state?.terminated?.message ?? reason);
-    return { kind: "failed", reason, message, scope: "node", startedAt: created, finishedAt: now };
-  }
-  return { kind: "pending", startedAt: created };
+  const status = pod.status!;
+  const reason = status.reason ?? cs?.state?.terminated?.reason ?? "PodFailed";
+  const message = reason === "DeadlineExceeded"
+    ? "pull did not finish before the pod's deadline"
+    : cleanMessage(status.message ?? cs?.state?.terminated?.message ?? reason);
+  return { kind: "failed", reason, message, scope: "node", startedAt: created, finishedAt: now };
 }
 
 /** A failure's reason, cleaned message and scope. */

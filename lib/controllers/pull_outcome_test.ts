@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import { classifyPullError, cleanMessage, pullOutcome } from "./pull_outcome.ts";
+import type { ContainerStatus, Pod } from "kubernetes-types/core/v1.d.ts";
+import { classifyPullError, cleanMessage, pullOutcome, pullStage } from "./pull_outcome.ts";
 
 const DIGEST = "sha256:" + "ab".repeat(32);
 const NOW = Date.parse("2026-01-01T00:10:00Z");
@@ -132,3 +132,42 @@ Deno.test("cleanMessage keeps the specific end of long error chains", () => {
   );
   assert.equal(cleanMessage("x".repeat(400)).length, 256);
 });
+
+Deno.test("pullStage names the kind pullOutcome gives, for every shape of Pod", () => {
+  const pods: Pod[] = [
+    {},
+    { status: { phase: "Pending" } },
+    { status: { phase: "Running", containerStatuses: [cs({ imageID: "x@sha256:1" })] } },
+    { status: { phase: "Succeeded", containerStatuses: [cs({ imageID: "x@sha256:1" })] } },
+    { status: { phase: "Failed", reason: "DeadlineExceeded" } },
+    { status: { phase: "Succeeded" } },
+    {
+      status: {
+        phase: "Pending",
+        containerStatuses: [cs({ state: { waiting: { reason: "ImagePullBackOff" } } })],
+      },
+    },
+    {
+      status: {
+        phase: "Pending",
+        containerStatuses: [cs({ state: { waiting: { reason: "ContainerCreating" } } })],
+      },
+    },
+  ];
+  const stages = pods.map(pullStage);
+  assert.deepEqual(stages, pods.map((p) => pullOutcome(p, 0).kind));
+  assert.deepEqual(stages, [
+    "pending",
+    "pending",
+    "succeeded",
+    "succeeded",
+    "failed",
+    "failed",
+    "failed",
+    "pending",
+  ]);
+});
+
+function cs(extra: Partial<ContainerStatus>): ContainerStatus {
+  return { name: "pull", image: "x", imageID: "", ready: false, restartCount: 0, ...extra };
+}
