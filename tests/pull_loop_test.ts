@@ -305,3 +305,40 @@ Deno.test("50 images x 20 nodes converge with the pacing invariants", async () =
     await sim.stop();
   }
 });
+
+Deno.test("Pod creates that fail are reported in status and retried with backoff until they succeed", async () => {
+  const sim = await startSimOperator({ nodes: 2 });
+  try {
+    const faults = sim.cluster.apiServer.faults;
+    Object.assign(faults, {
+      internalErrorFraction: 1,
+      scope: { verbs: ["create"], resources: ["pods"] },
+    });
+    await sim.apply(PULL_POLICY, "fast", { maxConcurrentNodes: 2, minDelayBetweenPulls: "0s" });
+    await sim.apply(CACHED_IMAGE, "alpine", {
+      image: "docker.io/library/alpine",
+      tag: "3.20",
+      policyRef: { name: "fast" },
+    });
+    const failing = await sim.waitImage(
+      "alpine",
+      (s) => cond(s, "PullProgress")?.reason === "PodCreateFailed",
+      "PodCreateFailed",
+      30_000,
+    );
+    assert.match(cond(failing, "PullProgress")!.message, /^Cannot create pull Pods: /);
+    assert.equal(failing.ready, "0/2");
+    // Backoff, not a hot loop: a handful of attempts in a second.
+    const before = sim.cluster.counters.get("create", "pods");
+    await new Promise((r) => setTimeout(r, 1000));
+    const attempts = sim.cluster.counters.get("create", "pods") - before;
+    assert.ok(attempts <= 12, `${attempts} create attempts in 1 s`);
+
+    faults.internalErrorFraction = 0;
+    const s = await sim.waitImage("alpine", (s) => s.phase === "Ready", "Ready", 60_000);
+    assert.equal(s.ready, "2/2");
+    assert.notEqual(cond(s, "PullProgress")?.reason, "PodCreateFailed");
+  } finally {
+    await sim.stop();
+  }
+});

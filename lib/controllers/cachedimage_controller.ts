@@ -179,7 +179,15 @@ export class CachedImageReconciler {
       },
       onDropped: ({ image, node }) => void ctx.pacer.release(image, node),
       // The reconcile that reports the failure throws it, which brings the backoff.
-      onFailed: requests.wake,
+      onFailed: (image) => {
+        const failure = this.#starter.failure(image);
+        ctx.log.warn("Cannot create pull Pods", {
+          cachedimage: image,
+          error: errorMessage(failure?.error),
+          retryInMs: Math.max(0, (failure?.retryAt ?? 0) - ctx.now()),
+        });
+        requests.wake(image);
+      },
     });
   }
 
@@ -264,6 +272,7 @@ export class CachedImageReconciler {
     plan: Plan,
     effective: EffectivePolicy,
     targets: TargetSelection,
+    blockedUntil?: number,
   ): void {
     // The shared node records, not copies: hundreds of images waiting on thousands of nodes.
     const nodes: TargetNode[] = [];
@@ -275,6 +284,7 @@ export class CachedImageReconciler {
       priority: ci.spec.priority ?? 0,
       budget: effective.key,
       nodes,
+      blockedUntil,
     });
   }
 
@@ -297,7 +307,7 @@ export class CachedImageReconciler {
       ctx.pacer.clearDemand(name);
       this.#status.forget(name);
       this.#lastWrite.delete(name);
-      this.#starter.reported(name, this.#starter.error(name));
+      this.#starter.forget(name);
       if (!cached) ctx.metrics.forgetCachedImage(name);
       return;
     }
@@ -318,34 +328,33 @@ export class CachedImageReconciler {
     // 1-5. Targets, policy, our Pods and their results, failures, backoff, re-pull rounds.
     const { plan, effective, policy, targets } = this.#plan(ci, now);
 
-    // 6. Start the pulls the pacing engine allows, unless a create failed: that is reported
-    //    first, and the retry after backoff starts again.
-    const createError = this.#starter.error(name);
+    // 6. Start the pulls the pacing engine allows; after a failed round of creates, not before
+    //    its backoff ends (the failure shows in status until a create succeeds).
+    const createFailure = this.#starter.failure(name);
+    const createError = createFailure?.error;
     let started: string[] = [];
     let retryAt: number | undefined;
     if (plan.demand.length > 0) {
-      this.#setDemand(ci, plan, effective, targets);
-      if (createError === undefined) {
-        const answer = ctx.pacer.tryAcquire(name);
-        if (log.enabled("debug")) {
-          log.debug("Pacing", {
-            demand: plan.demand.length,
-            grants: answer.grants.length,
-            waiting: answer.waiting,
-            retryAfterMs: answer.retryAfterMs,
-          });
-        }
-        if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
-        started = answer.grants;
-        for (const node of started) {
-          const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
-            namespace: ctx.podNamespace,
-            policy,
-            activeDeadlineSeconds: ctx.pullDeadlineSeconds,
-            startedAt: answer.at,
-          });
-          this.#starter.start({ image: name, node, pod, signal });
-        }
+      this.#setDemand(ci, plan, effective, targets, createFailure?.retryAt);
+      const answer = ctx.pacer.tryAcquire(name);
+      if (log.enabled("debug")) {
+        log.debug("Pacing", {
+          demand: plan.demand.length,
+          grants: answer.grants.length,
+          waiting: answer.waiting,
+          retryAfterMs: answer.retryAfterMs,
+        });
+      }
+      if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
+      started = answer.grants;
+      for (const node of started) {
+        const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
+          namespace: ctx.podNamespace,
+          policy,
+          activeDeadlineSeconds: ctx.pullDeadlineSeconds,
+          startedAt: answer.at,
+        });
+        this.#starter.start({ image: name, node, pod, signal });
       }
     } else {
       ctx.pacer.clearDemand(name);
@@ -368,12 +377,12 @@ export class CachedImageReconciler {
       const lastWrite = this.#lastWrite.get(name);
       const flushAt = lastWrite === undefined ? now : lastWrite + STATUS_INTERVAL_MS;
       if (deepEqual(ci.status, status)) {
-        this.#stored(name, raw, plan, now, false, createError);
-      } else if (createError !== undefined || flushAt <= now || statusUrgent(ci.status, status)) {
+        this.#stored(name, raw, plan, now, false);
+      } else if (flushAt <= now || statusUrgent(ci.status, status)) {
         this.#statusWrites.run(name, async () => {
           try {
             const wrote = await this.#status.write(raw, () => status, signal);
-            this.#stored(name, raw, plan, now, wrote, createError);
+            this.#stored(name, raw, plan, now, wrote);
             if (wrote && ci.status?.phase !== status.phase) {
               log.info("Phase changed", { phase: status.phase, ready: status.ready });
             }
@@ -393,11 +402,6 @@ export class CachedImageReconciler {
     ctx.metrics.consecutiveFailures.set({ cachedimage: name }, status.consecutiveFailures ?? 0);
     if (started.length > 0 && log.enabled("debug")) {
       log.debug("Started pulls", { started: started.length, phase: status.phase });
-    }
-
-    if (createError !== undefined) {
-      log.warn("Cannot create pull Pods", { error: errorMessage(createError) });
-      throw createError;
     }
 
     // 8. Look again when a backoff ends, a re-pull is due or pacing frees a slot. The times are
@@ -420,11 +424,9 @@ export class CachedImageReconciler {
     plan: Plan,
     now: number,
     wrote: boolean,
-    createError: unknown,
   ): void {
     const ctx = this.#ctx;
     if (wrote) this.#lastWrite.set(name, now);
-    if (createError !== undefined) this.#starter.reported(name, createError);
     this.#reaper.reap(name, plan.deletePods, now);
     for (const e of plan.events) ctx.events.event(raw, e.type, e.reason, e.message);
     for (const seconds of plan.pulled) {

@@ -4,12 +4,14 @@
  * next reconcile of the same image (another Pod ended, another slot free) is not held up.
  *
  * While a start is queued or in flight its node stays reserved in the pacing engine, so no other
- * reconcile grants it again. A failed create stops the image's other queued starts and is kept
- * as the image's error until its reconcile has reported it in status.
+ * reconcile grants it again. A failed create drops the image's other starts of the same round and
+ * puts the image's creates in backoff (doubling per failed round) until one succeeds; the failure
+ * stays visible meanwhile so its reconciles can report it.
  *
  * @module
  */
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
+import { type BackoffBounds, backoffDelay } from "../pacing/mod.ts";
 import { TaskPool } from "./task_pool.ts";
 
 /** One granted start: the Pod to create for `image` on `node`. */
@@ -21,6 +23,23 @@ export interface PodStart {
   signal: AbortSignal;
 }
 
+/** A create failure of one image, current until one of its creates succeeds. */
+export interface CreateFailure {
+  error: unknown;
+  /** When the failing round was handed over (ms). */
+  at: number;
+  /** Failed rounds in a row. */
+  count: number;
+  /** No new starts of the image before this time (ms). */
+  retryAt: number;
+}
+
+/** Backoff of an image's creates after failed rounds: 1 s doubling to 1 min. */
+export const CREATE_BACKOFF: Readonly<BackoffBounds> = Object.freeze({
+  initialMs: 1000,
+  maxMs: 60_000,
+});
+
 /** Options of {@linkcode PodStarter}. */
 export interface PodStarterOptions {
   /** Creates the Pod; resolves once it exists (also when an earlier run created it). */
@@ -31,37 +50,41 @@ export interface PodStarterOptions {
   onStarted(start: PodStart): void;
   /**
    * The start did not happen: its create failed (`error` set) or it was dropped before being
-   * sent (stop, or an earlier failure of its image). Give its reservation back.
+   * sent (stop, or a failure of its round). Give its reservation back.
    */
   onDropped(start: PodStart, error?: unknown): void;
-  /** A create of `image` failed: reconcile it so the failure reaches its status. */
+  /** A round of `image` failed: reconcile it so the failure reaches its status. */
   onFailed(image: string): void;
+  now?: () => number;
+  random?: () => number;
 }
 
 interface ImageStarts {
   /** Nodes whose create is queued or in flight. */
   nodes: Set<string>;
-  /** The first create failure not yet reported. */
-  error?: unknown;
+  failure?: CreateFailure;
 }
 
 /** Background creation of pull Pods. */
 export class PodStarter {
   readonly #opts: PodStarterOptions;
+  readonly #now: () => number;
   readonly #pool: TaskPool;
   readonly #images = new Map<string, ImageStarts>();
 
   constructor(opts: PodStarterOptions) {
     this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
     this.#pool = new TaskPool(opts.limit);
   }
 
   /** Queues the creation of a granted start's Pod. */
   start(start: PodStart): void {
-    const starts = this.#of(start.image);
-    starts.nodes.add(start.node);
+    const queuedAt = this.#now();
+    this.#of(start.image).nodes.add(start.node);
     this.#pool.run(async () => {
-      if (start.signal.aborted || starts.error !== undefined) {
+      const failedSince = (this.#images.get(start.image)?.failure?.at ?? -Infinity) >= queuedAt;
+      if (start.signal.aborted || failedSince) {
         this.#done(start);
         this.#opts.onDropped(start);
         return;
@@ -69,13 +92,22 @@ export class PodStarter {
       try {
         await this.#opts.create(start);
       } catch (e) {
-        const first = starts.error === undefined;
-        if (first) starts.error = e;
+        const starts = this.#of(start.image);
+        const prev = starts.failure;
+        // The first failure of a round counts; the others of the same round do not.
+        const newRound = !prev || prev.at < queuedAt;
+        if (newRound) {
+          const count = (prev?.count ?? 0) + 1;
+          const delay = backoffDelay(count, CREATE_BACKOFF, this.#opts.random);
+          starts.failure = { error: e, at: queuedAt, count, retryAt: this.#now() + delay };
+        }
         this.#done(start);
         this.#opts.onDropped(start, e);
-        if (first && !start.signal.aborted) this.#opts.onFailed(start.image);
+        if (newRound && !start.signal.aborted) this.#opts.onFailed(start.image);
         return;
       }
+      const starts = this.#images.get(start.image);
+      if (starts) starts.failure = undefined;
       this.#done(start);
       this.#opts.onStarted(start);
     });
@@ -86,16 +118,16 @@ export class PodStarter {
     return this.#images.get(image)?.nodes.size ?? 0;
   }
 
-  /** The create failure of `image` not yet reported, if any. */
-  error(image: string): unknown {
-    return this.#images.get(image)?.error;
+  /** The current create failure of `image`: set from a failed round until a create succeeds. */
+  failure(image: string): CreateFailure | undefined {
+    return this.#images.get(image)?.failure;
   }
 
-  /** `error` has been reported: starts of `image` may be queued again. */
-  reported(image: string, error: unknown): void {
+  /** The image is gone: forget its failure. */
+  forget(image: string): void {
     const starts = this.#images.get(image);
-    if (!starts || starts.error !== error) return;
-    starts.error = undefined;
+    if (!starts) return;
+    starts.failure = undefined;
     this.#prune(image, starts);
   }
 
@@ -121,6 +153,6 @@ export class PodStarter {
   }
 
   #prune(image: string, starts: ImageStarts): void {
-    if (starts.nodes.size === 0 && starts.error === undefined) this.#images.delete(image);
+    if (starts.nodes.size === 0 && starts.failure === undefined) this.#images.delete(image);
   }
 }
