@@ -22,21 +22,28 @@ async function* abortable<T>(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<WatchEvent<T>> {
   const it = source[Symbol.asyncIterator]();
-  const aborted = new Promise<IteratorResult<WatchEvent<T>>>((resolve) => {
-    const end = () => resolve({ done: true, value: undefined });
-    if (signal?.aborted) end();
-    else signal?.addEventListener("abort", end, { once: true });
-  });
+  // Each read gets its own promise, settled by the read or by the abort. Racing every read
+  // against one long-lived "aborted" promise would attach a reaction to it per event, and each
+  // reaction would keep its event alive until the abort.
+  let wake: ((result: IteratorResult<WatchEvent<T>>) => void) | undefined;
+  const onAbort = () => wake?.({ done: true, value: undefined });
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for (;;) {
+      if (signal?.aborted) return;
       const next = it.next();
       // A read that fails after we left must not surface as an unhandled rejection.
       next.catch(() => {});
-      const result = await Promise.race([next, aborted]);
+      const result = await new Promise<IteratorResult<WatchEvent<T>>>((resolve, reject) => {
+        wake = resolve;
+        next.then(resolve, reject);
+      });
+      wake = undefined;
       if (result.done) return;
       yield result.value;
     }
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     // The source may still be parked on its read; it ends on its own once data or close comes.
     it.return?.().catch(() => {});
   }

@@ -13,6 +13,10 @@ interface Entry {
   cancelled: boolean;
 }
 
+const NOOP = () => {};
+/** Cancelled entries kept in the heap before it is rebuilt without them. */
+const SWEEP_MIN = 1024;
+
 /** Cancels a scheduled callback; harmless after it ran. */
 export type Cancel = () => void;
 
@@ -22,6 +26,8 @@ export class Scheduler {
   #heap: Entry[] = [];
   #seq = 0;
   #live = 0;
+  /** Cancelled entries still in the heap. */
+  #dead = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #armedAt = Infinity;
   #stopped = false;
@@ -35,6 +41,11 @@ export class Scheduler {
   /** Callbacks waiting to run. */
   get pending(): number {
     return this.#live;
+  }
+
+  /** Entries in the heap: the pending ones and cancelled ones not yet dropped. */
+  get held(): number {
+    return this.#heap.length;
   }
 
   /** Aborts when the scheduler stops, so sleepers can end. */
@@ -57,8 +68,13 @@ export class Scheduler {
     return () => {
       if (entry.cancelled) return;
       entry.cancelled = true;
+      // A cancelled entry stays in the heap until its time; it must not keep what the callback
+      // holds (a pod worker, its pod) alive until then.
+      entry.fn = NOOP;
       this.#live--;
+      this.#dead++;
       if (this.#live === 0) this.#disarm();
+      else if (this.#dead > SWEEP_MIN && this.#dead > this.#heap.length / 2) this.#sweep();
     };
   }
 
@@ -86,6 +102,7 @@ export class Scheduler {
     for (const e of this.#heap) e.cancelled = true;
     this.#heap = [];
     this.#live = 0;
+    this.#dead = 0;
     this.#stopController.abort(new Error("The simulator's scheduler stopped"));
   }
 
@@ -96,11 +113,16 @@ export class Scheduler {
     const horizon = this.#now() + 1;
     while (this.#heap.length > 0 && this.#heap[0].at <= horizon) {
       const entry = this.#pop()!;
-      if (entry.cancelled) continue;
+      if (entry.cancelled) {
+        this.#dead--;
+        continue;
+      }
       entry.cancelled = true;
       this.#live--;
+      const fn = entry.fn;
+      entry.fn = NOOP;
       try {
-        entry.fn();
+        fn();
       } catch (e) {
         console.error(`Scheduled simulator task failed: ${e instanceof Error ? e.message : e}`);
       }
@@ -110,13 +132,24 @@ export class Scheduler {
   }
 
   #arm(): void {
-    while (this.#heap.length > 0 && this.#heap[0].cancelled) this.#pop();
+    while (this.#heap.length > 0 && this.#heap[0].cancelled) {
+      this.#pop();
+      this.#dead--;
+    }
     const next = this.#heap[0];
     if (!next) return;
     if (next.at >= this.#armedAt) return;
     this.#disarm();
     this.#armedAt = next.at;
     this.#timer = setTimeout(() => this.#run(), Math.max(0, next.at - this.#now()));
+  }
+
+  /** Rebuilds the heap from the live entries. */
+  #sweep(): void {
+    const live = this.#heap.filter((e) => !e.cancelled);
+    this.#heap = [];
+    this.#dead = 0;
+    for (const e of live) this.#push(e);
   }
 
   #disarm(): void {

@@ -75,3 +75,16 @@ Deno.test("thousands of entries share one timer and all run", async () => {
   assert.equal(s.pending, 0);
   s.stop();
 });
+
+Deno.test("cancelled entries do not pile up in the heap until their time", async () => {
+  const s = new Scheduler();
+  const ran: number[] = [];
+  const cancels = Array.from({ length: 5000 }, (_, i) => s.after(600_000 + i, () => ran.push(i)));
+  s.after(10, () => ran.push(-1));
+  for (const cancel of cancels) cancel();
+  assert.equal(s.pending, 1);
+  assert.ok(s.held <= 2050, `${s.held} entries held for 1 pending`);
+  await until(() => ran.length === 1, "the remaining callback");
+  assert.deepEqual(ran, [-1]);
+  s.stop();
+});
