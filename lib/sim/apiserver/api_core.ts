@@ -18,6 +18,7 @@ import {
 } from "./controller_host.ts";
 import { crdResourceDef } from "./crd.ts";
 import { CrdController } from "./crd_controller.ts";
+import { EventRetention } from "./event_retention.ts";
 import { GarbageCollector } from "./garbage_collector.ts";
 import { NamespaceController } from "./namespace_controller.ts";
 import type { Rec } from "./event_log.ts";
@@ -83,13 +84,22 @@ export type PatchType = "json" | "merge" | "strategic" | "apply";
 
 /** Options of {@linkcode ApiCore}. */
 export interface CoreOptions {
+  /** Watch events kept per resource at most. */
   watchWindow: number;
+  /** Watch events older than this are dropped once newer ones arrive (default: kept). */
+  watchWindowMs?: number;
+  /** Core Events kept at most; the least recently written go first (default: no limit). */
+  maxEvents?: number;
+  /** Clock (ms) of the watch window and Event retention. */
+  now?: () => number;
   gracefulPodDeletion: boolean;
   /** Called when a resource stops being served (CRD removed or version dropped). */
   onResourceRemoved?: (storageKey: string) => void;
 }
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+/** Storage key of core Events (events.k8s.io/v1 Events share it). */
+const EVENTS_KEY = "/events";
 
 function target(def: ResourceDef): { group: string; plural: string } {
   return { group: def.group, plural: def.plural };
@@ -143,10 +153,17 @@ export class ApiCore {
   #gc: GarbageCollector;
   #namespaces: NamespaceController;
   #crds: CrdController;
+  #events = new EventRetention();
+  #now: () => number;
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
-    this.store = new ResourceStore(opts.watchWindow);
+    this.#now = opts.now ?? Date.now;
+    this.store = new ResourceStore({
+      capacity: opts.watchWindow,
+      maxAgeMs: opts.watchWindowMs,
+      now: this.#now,
+    });
     const host: ControllerHost = {
       store: this.store,
       registry: this.registry,
@@ -735,12 +752,20 @@ export class ApiCore {
   // ---- follow-up work (what kube's controllers do) -----------------------------------------
 
   #afterInsert(bucket: Bucket, rec: Rec): void {
+    if (bucket.storageKey === EVENTS_KEY) {
+      this.#events.written(rec.key, this.#now());
+      const max = this.#opts.maxEvents;
+      if (max !== undefined && this.#events.size > max) {
+        this.#removeEvents(this.#events.due(this.#now(), Infinity, Math.max(1, max)));
+      }
+    }
     if (bucket.storageKey === CRDS_KEY) this.#crds.stored(rec, undefined);
     if (bucket.storageKey === NAMESPACES_KEY) this.#namespaces.created(rec);
     if (metaOf(rec.obj).ownerReferences) this.#gc.ownersChanged(bucket, rec);
   }
 
   #afterReplace(bucket: Bucket, rec: Rec, prev: Rec): void {
+    if (bucket.storageKey === EVENTS_KEY) this.#events.written(rec.key, this.#now());
     if (bucket.storageKey === CRDS_KEY) this.#crds.stored(rec, prev);
     const refsBefore = JSON.stringify(metaOf(prev.obj).ownerReferences ?? null);
     const refsAfter = JSON.stringify(metaOf(rec.obj).ownerReferences ?? null);
@@ -748,6 +773,7 @@ export class ApiCore {
   }
 
   #afterRemove(bucket: Bucket, rec: Rec, policy = "Background"): void {
+    if (bucket.storageKey === EVENTS_KEY) this.#events.removed(rec.key);
     this.#gc.removed(rec, policy);
     if (rec.ns) this.#namespaces.contentRemoved(rec.ns);
     if (bucket.storageKey === CRDS_KEY) this.#crds.crdRemoved(rec);
@@ -768,21 +794,21 @@ export class ApiCore {
     return this.update(served, "", name, body, {});
   }
 
-  /** Removes core Events older than `ttlSeconds`, as etcd's lease TTL does. */
-  expireEvents(ttlSeconds: number, now = Date.now()): void {
-    this.#op(() => {
-      const bucket = this.store.bucket("/events");
-      for (const [key, rec] of [...bucket.objects]) {
-        const m = metaOf(rec.obj);
-        const t = Date.parse(
-          String(rec.obj.lastTimestamp ?? rec.obj.eventTime ?? m.creationTimestamp ?? ""),
-        );
-        if (!Number.isNaN(t) && now - t > ttlSeconds * 1000) {
-          const removed = this.store.remove(bucket, key);
-          if (removed) this.#afterRemove(bucket, removed);
-        }
-      }
-    });
+  /**
+   * Removes the core Events last written more than `ttlSeconds` ago, as the etcd lease that
+   * kube-apiserver gives every Event write (`--event-ttl`) does.
+   */
+  expireEvents(ttlSeconds: number, now = this.#now()): void {
+    this.#op(() => this.#removeEvents(this.#events.due(now, ttlSeconds * 1000)));
+  }
+
+  #removeEvents(keys: string[]): void {
+    const bucket = this.store.bucket(EVENTS_KEY);
+    for (const key of keys) {
+      const removed = this.store.remove(bucket, key);
+      if (removed) this.#afterRemove(bucket, removed);
+      else this.#events.removed(key);
+    }
   }
 
   /** The storage-version def of a bucket, for callers outside (watch, in-process store access). */

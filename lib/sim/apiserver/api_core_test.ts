@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { pod, widgetCrd } from "./_testdata.ts";
 import { ApiCore } from "./api_core.ts";
+import type { StoredRec } from "./event_log.ts";
 import type { JsonObject } from "./json_util.ts";
 import type { ResourceDef } from "./resource_def.ts";
 import { ApiError } from "./status.ts";
@@ -546,4 +547,85 @@ Deno.test("namespaced custom resources and served versions with conversion None"
   assert.equal((viaV1.spec as JsonObject).size, 1);
   assert.equal(v2.toView?.(viaV1).apiVersion, "example.com/v2", "served as v2 through v2");
   assert.deepEqual(core.list(v1, "", {}).items.map((r) => r.key), ["default/w"]);
+});
+
+Deno.test("Events go a TTL after their last write, and the least recent beyond maxEvents", () => {
+  let now = 1_000_000;
+  const core = new ApiCore({
+    watchWindow: 1000,
+    gracefulPodDeletion: false,
+    maxEvents: 3,
+    now: () => now,
+  });
+  const events = defOf(core, "", "v1", "events");
+  const event = (name: string) => ({
+    metadata: { name },
+    involvedObject: { kind: "Pod", name: "p", namespace: "default" },
+    reason: "Pulled",
+    message: name,
+  });
+  const names = () => core.list(events, "default", {}).items.map((r) => meta(r.obj).name);
+  for (const name of ["a", "b", "c"]) {
+    core.create(events, "default", event(name), {});
+    now += 1000;
+  }
+  core.patch(events, "default", "a", "merge", '{"count":2}', {});
+  now += 1000;
+  core.create(events, "default", event("d"), {});
+  assert.deepEqual(names(), ["a", "c", "d"], "b, written longest ago, made room for d");
+  // a was written at +3 s, c at +2 s, d at +4 s.
+  core.expireEvents(60, 1_000_000 + 62_500);
+  assert.deepEqual(names(), ["a", "d"], "c is over the TTL; a's update renewed it");
+  core.expireEvents(60, 1_000_000 + 65_000);
+  assert.deepEqual(names(), []);
+  core.create(events, "default", event("e"), {});
+  assert.deepEqual(names(), ["e"], "removed Events no longer count");
+});
+
+Deno.test("the watch window drops history past its age; a continue token from then is 410", () => {
+  let now = 0;
+  const core = new ApiCore({
+    watchWindow: 1000,
+    watchWindowMs: 75_000,
+    gracefulPodDeletion: false,
+    now: () => now,
+  });
+  const cms = defOf(core, "", "v1", "configmaps");
+  for (let i = 0; i < 150; i++) {
+    core.create(cms, "default", { metadata: { name: `c${i}` } }, {});
+  }
+  const first = core.list(cms, "default", { limit: 10 });
+  now = 60_000;
+  core.create(cms, "default", { metadata: { name: "later" } }, {});
+  assert.equal(core.list(cms, "default", { limit: 10, continue: first.continue }).items.length, 10);
+  // 100 newer events stay whatever their age; beyond them, "later" (60 s) is past 75 s too.
+  now = 140_000;
+  for (let i = 0; i < 100; i++) core.delete(cms, "default", `c${i}`, {});
+  rejects(
+    () => core.list(cms, "default", { limit: 10, continue: first.continue }),
+    410,
+    "Expired",
+    /continue parameter is too old/,
+  );
+});
+
+Deno.test("replaced and deleted versions keep their JSON only; current ones keep the object", () => {
+  const core = newCore();
+  const cms = defOf(core, "", "v1", "configmaps");
+  const bucket = core.store.bucket("/configmaps");
+  core.create(cms, "default", { metadata: { name: "a" }, data: { v: "1" } }, {});
+  const v1 = bucket.objects.get("default/a")!;
+  core.patch(cms, "default", "a", "merge", '{"data":{"v":"2"}}', {});
+  const v2 = bucket.objects.get("default/a")!;
+  core.delete(cms, "default", "a", {});
+  core.create(cms, "default", { metadata: { name: "b" } }, {});
+  const [added, modified, deleted] = bucket.log.since(v1.rv - 1)!;
+  assert.equal(added.cur, v1);
+  assert.equal(modified.cur, v2);
+  for (const rec of [v1, v2, deleted.cur]) {
+    assert.equal((rec as StoredRec).compacted, true);
+  }
+  assert.equal((bucket.objects.get("default/b") as StoredRec).compacted, false);
+  assert.deepEqual((deleted.cur.obj.data as JsonObject).v, "2", "history still reads whole");
+  assert.equal(added.line, undefined, "no encoded copy stays in the window");
 });

@@ -59,6 +59,12 @@ export interface ApiServerOptions {
   /** Watch events retained per resource for resuming watches and paging (default 10,000). */
   watchWindow?: number;
   /**
+   * Watch events older than this are dropped from a resource's window once newer ones arrive
+   * (the newest 100 stay whatever their age), as kube-apiserver's watch cache keeps 75 s of
+   * history (default 75). A watch or continue token from before the window is answered 410.
+   */
+  watchWindowSeconds?: number;
+  /**
    * Accepted bearer tokens mapped to user names. An admin token is always generated. Requests
    * without a token are anonymous and allowed unless `requireAuth` is set; an unknown token is
    * always answered 401.
@@ -74,8 +80,13 @@ export interface ApiServerOptions {
    * Set false to delete such pods at once (default true).
    */
   gracefulPodDeletion?: boolean;
-  /** Core Events older than this are removed, like kube-apiserver's `--event-ttl` (default 3600). */
+  /**
+   * Core Events are removed this long after their last write, like kube-apiserver's
+   * `--event-ttl` (default 3600).
+   */
   eventTtlSeconds?: number;
+  /** Core Events kept at most; beyond, the least recently written go first (default 50,000). */
+  maxEvents?: number;
 }
 
 /** Options of {@linkcode ApiServer.kubeconfig}. */

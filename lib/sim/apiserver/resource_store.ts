@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { EventLog, type EventType, type Rec, type StoreEvent } from "./event_log.ts";
+import {
+  EventLog,
+  type EventLogOptions,
+  type EventType,
+  type Rec,
+  StoredRec,
+  type StoreEvent,
+} from "./event_log.ts";
 import { isObject, type JsonObject } from "./json_util.ts";
 import { WatcherHub } from "./watch_hub.ts";
 
@@ -23,7 +30,7 @@ export class Bucket {
   readonly watchers = new WatcherHub();
   #sorted: string[] | undefined;
 
-  constructor(storageKey: string, window: number) {
+  constructor(storageKey: string, window: number | EventLogOptions) {
     this.storageKey = storageKey;
     this.log = new EventLog(window);
   }
@@ -61,13 +68,15 @@ export function ownerUids(obj: JsonObject): string[] {
 /** The store of every object. All operations are synchronous and therefore atomic. */
 export class ResourceStore {
   #rv = 1;
-  #window: number;
+  #window: number | EventLogOptions;
   #buckets = new Map<string, Bucket>();
   #uids = new Map<string, Location>();
   #dependents = new Map<string, Set<string>>();
   #nsCounts = new Map<string, number>();
+  #retired: StoredRec[] = [];
 
-  constructor(window: number) {
+  /** `window`: the bounds of each resource's event window (a number: its capacity). */
+  constructor(window: number | EventLogOptions) {
     this.#window = window;
   }
 
@@ -122,9 +131,9 @@ export class ResourceStore {
     return this.#nsCounts.get(ns) ?? 0;
   }
 
-  #commit(obj: JsonObject, rv: number, key: string, ns: string): Rec {
+  #commit(obj: JsonObject, rv: number, key: string, ns: string): StoredRec {
     (obj.metadata as JsonObject).resourceVersion = String(rv);
-    return { obj, json: JSON.stringify(obj), rv, key, ns };
+    return new StoredRec(obj, JSON.stringify(obj), rv, key, ns);
   }
 
   #index(bucket: Bucket, rec: Rec, prev: Rec | undefined): void {
@@ -152,10 +161,24 @@ export class ResourceStore {
     const ev: StoreEvent = { type, rv: cur.rv, key: cur.key, cur, prev };
     bucket.log.push(ev);
     bucket.watchers.dispatch(ev);
+    // Every live watcher has its copy; only replays read the event again, and they encode it
+    // anew rather than the window keeping a second copy of every object.
+    ev.line = undefined;
+    // The version replaced is now only history; so is the last state of a deleted object. The
+    // caller's follow-ups still read them, so they are compacted at the next write.
+    if (prev instanceof StoredRec) this.#retired.push(prev);
+    if (type === "DELETED" && cur instanceof StoredRec) this.#retired.push(cur);
+  }
+
+  /** Compacts the versions retired by earlier writes. */
+  #compactRetired(): void {
+    for (const rec of this.#retired) rec.compact();
+    this.#retired.length = 0;
   }
 
   /** Stores a new object (which must not exist) and emits ADDED. */
   insert(bucket: Bucket, key: string, obj: JsonObject, ns: string): Rec {
+    this.#compactRetired();
     const rec = this.#commit(obj, ++this.#rv, key, ns);
     bucket.objects.set(key, rec);
     bucket.invalidateOrder();
@@ -169,6 +192,7 @@ export class ResourceStore {
 
   /** Replaces an existing object and emits MODIFIED. */
   replace(bucket: Bucket, key: string, obj: JsonObject): Rec {
+    this.#compactRetired();
     const prev = bucket.objects.get(key);
     if (!prev) throw new Error(`Cannot replace ${bucket.storageKey} ${key}: it does not exist`);
     const rec = this.#commit(obj, ++this.#rv, key, prev.ns);
@@ -180,6 +204,7 @@ export class ResourceStore {
 
   /** Removes an object and emits DELETED carrying its last state at a new resourceVersion. */
   remove(bucket: Bucket, key: string): Rec | undefined {
+    this.#compactRetired();
     const prev = bucket.objects.get(key);
     if (!prev) return undefined;
     const obj = JSON.parse(prev.json) as JsonObject;

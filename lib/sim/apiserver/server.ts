@@ -73,6 +73,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const late: { watches?: WatchManager } = {};
   const core = new ApiCore({
     watchWindow: opts.watchWindow ?? 10_000,
+    watchWindowMs: (opts.watchWindowSeconds ?? 75) * 1000,
+    maxEvents: opts.maxEvents ?? 50_000,
     gracefulPodDeletion: opts.gracefulPodDeletion ?? true,
     onResourceRemoved: (storageKey) => late.watches?.closeBucket(storageKey),
   });

@@ -286,7 +286,11 @@ export class WatchManager {
             w.close();
             return;
           }
-          for (const ev of events) w.offer(ev);
+          for (const ev of events) {
+            w.offer(ev);
+            // A replay encodes for this watcher only; the window keeps no copy.
+            ev.line = undefined;
+          }
         }
         if (!w.closed) this.#register(w, bucket);
       },
