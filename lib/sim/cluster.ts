@@ -74,6 +74,7 @@ export interface SimClusterOptions {
     | "nodeStatusReportIntervalMs"
     | "nodeStatusUpdateIntervalMs"
     | "maxConcurrentRequests"
+    | "pullHistoryLimit"
     | "onError"
   >;
 }

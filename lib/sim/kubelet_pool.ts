@@ -76,6 +76,8 @@ export interface KubeletPoolOptions {
   nodeStatusUpdateIntervalMs?: number;
   /** API requests in flight at once across all kubelets. Default 32. */
   maxConcurrentRequests?: number;
+  /** Finished pulls each node remembers for {@linkcode KubeletPool.pullHistory}. Default 1,000. */
+  pullHistoryLimit?: number;
   /**
    * Delete the pods of a deleted node, as kube-controller-manager's pod GC does. Only for a
    * cluster without a controller manager. Default false.
@@ -130,6 +132,11 @@ interface SimNode {
 }
 
 const HISTORY_LIMIT = 1000;
+/**
+ * Entries of each node's Event aggregation cache. client-go keeps 4,096 per process, but a
+ * kubelet's Events concern its few live pods, and thousands of simulated nodes share this one.
+ */
+const EVENT_CACHE_SIZE = 256;
 
 /** Runs simulated kubelets for every managed Node of a cluster. */
 export class KubeletPool {
@@ -147,6 +154,9 @@ export class KubeletPool {
   readonly #updateMs: number;
   readonly #bandwidth = new Map<string, number>();
   readonly #deleting = new Set<string>();
+  /** One string per image reference for all pull records, not one per pod. */
+  readonly #refs = new Map<string, string>();
+  readonly #historyLimit: number;
   #nextIndex = 1;
   #running?: Promise<void>[];
   #stats = { leaseRenewals: 0, nodeStatusWrites: 0, podStatusWrites: 0, pulls: 0 };
@@ -166,6 +176,7 @@ export class KubeletPool {
     this.#reportMs = opts.nodeStatusReportIntervalMs ?? 300_000;
     this.#updateMs = opts.nodeStatusUpdateIntervalMs ?? scaled(10_000, 50, 10_000);
     this.#limiter = new Limiter(opts.maxConcurrentRequests ?? 32);
+    this.#historyLimit = opts.pullHistoryLimit ?? HISTORY_LIMIT;
     if (typeof opts.bandwidth === "object") {
       for (const [name, bps] of Object.entries(opts.bandwidth)) this.#bandwidth.set(name, bps);
     }
@@ -269,7 +280,7 @@ export class KubeletPool {
     return this.#mustGet(name).store.list();
   }
 
-  /** The node's finished pulls, oldest first (at most the last 1,000). */
+  /** The node's finished pulls, oldest first (at most the last `pullHistoryLimit`). */
   pullHistory(name: string): PullRecord[] {
     return [...this.#mustGet(name).history];
   }
@@ -340,8 +351,8 @@ export class KubeletPool {
       whenReady: (signal) => this.#whenReady(node, signal),
       onRecord: (record) => {
         this.#stats.pulls++;
-        node.history.push(record);
-        if (node.history.length > HISTORY_LIMIT) node.history.shift();
+        node.history.push(this.#compactRecord(record));
+        if (node.history.length > this.#historyLimit) node.history.shift();
         this.#flushStatusSoon(node, this.#updateMs);
       },
     });
@@ -377,6 +388,12 @@ export class KubeletPool {
         });
       }
     }
+  }
+
+  #compactRecord(record: PullRecord): PullRecord {
+    let ref = this.#refs.get(record.ref);
+    if (ref === undefined) this.#refs.set(record.ref, ref = record.ref);
+    return { ...record, ref };
   }
 
   #bandwidthOf(node: SimNode): number {
@@ -616,6 +633,7 @@ export class KubeletPool {
         },
         component: "kubelet",
         instance: node.name,
+        cacheSize: EVENT_CACHE_SIZE,
         // The kubelet's eventRecordQPS and eventBurst.
         qps: 50,
         burst: 100,
