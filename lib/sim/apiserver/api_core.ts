@@ -23,7 +23,7 @@ import { GarbageCollector } from "./garbage_collector.ts";
 import { NamespaceController } from "./namespace_controller.ts";
 import type { Rec } from "./event_log.ts";
 import { applyJsonPatch, JsonPatchError } from "./json_patch.ts";
-import { isObject, jsonEqual, type JsonObject, metaOf } from "./json_util.ts";
+import { isObject, jsonEquivalent, type JsonObject, metaOf } from "./json_util.ts";
 import { listObjects, type ListOptions, type ListResult } from "./list_query.ts";
 import { applyMergePatch } from "./merge_patch.ts";
 import { generateName } from "./names.ts";
@@ -135,7 +135,7 @@ function unchanged(obj: JsonObject, old: JsonObject): boolean {
     ...o,
     metadata: { ...metaOf(o), managedFields: managed(o) },
   });
-  return jsonEqual(JSON.parse(JSON.stringify(strip(obj))), JSON.parse(JSON.stringify(strip(old))));
+  return jsonEquivalent(strip(obj), strip(old));
 }
 
 /** Decodes a request body (JSON or YAML). */

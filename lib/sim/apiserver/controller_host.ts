@@ -45,7 +45,15 @@ export function ownerRefsOf(obj: JsonObject): JsonObject[] {
   return Array.isArray(refs) ? refs.filter(isObject) : [];
 }
 
-/** Now as kube prints timestamps (seconds precision, UTC). */
+let isoSecond = Number.NaN;
+let isoText = "";
+
+/** Now as kube prints timestamps (seconds precision, UTC); formatted once per second. */
 export function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  return isoText;
 }

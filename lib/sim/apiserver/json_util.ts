@@ -32,6 +32,36 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether two values serialise to the same JSON up to key order: object keys holding
+ * `undefined` count as absent and `undefined` array elements as null, as `JSON.stringify`
+ * writes them. Compares without serialising.
+ */
+export function jsonEquivalent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      if (!jsonEquivalent(a[i] ?? null, b[i] ?? null)) return false;
+    }
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as JsonObject;
+  const bo = b as JsonObject;
+  let defined = 0;
+  for (const k in ao) {
+    const v = ao[k];
+    if (v === undefined) continue;
+    defined++;
+    if (bo[k] === undefined || !jsonEquivalent(v, bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) defined--;
+  return defined === 0;
+}
+
 /** A deep copy of a JSON value. */
 export function clone<T>(v: T): T {
   return v === undefined ? v : JSON.parse(JSON.stringify(v));

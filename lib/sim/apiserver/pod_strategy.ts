@@ -167,7 +167,11 @@ export const POD_STRATEGY: Strategy = {
     if (causes.length) return causes;
     const spec = pod.spec as JsonObject;
     const oldSpec = isObject(old.spec) ? old.spec : {};
-    if (!jsonEqual(immutablePart(spec), immutablePart(oldSpec))) {
+    // A status write keeps the stored spec; only a changed spec needs the field-by-field check.
+    if (
+      spec !== oldSpec && !jsonEqual(spec, oldSpec) &&
+      !jsonEqual(immutablePart(spec), immutablePart(oldSpec))
+    ) {
       return [fe.forbiddenField("spec", UPDATE_FORBIDDEN)];
     }
     const oldTol = Array.isArray(oldSpec.tolerations) ? oldSpec.tolerations : [];
