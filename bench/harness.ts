@@ -16,6 +16,8 @@ import {
   planCachedImage,
 } from "../lib/controllers/cachedimage_plan.ts";
 import { selectTargets } from "../lib/controllers/targets.ts";
+import { pullStage } from "../lib/controllers/pull_outcome.ts";
+import { STARTED_AT_ANNOTATION } from "../lib/podbuilder/mod.ts";
 import {
   configFromKubeconfigText,
   forEachLimited,
@@ -37,6 +39,7 @@ import {
 import { BENCH_POLICY, cachedImage, type Json, pullPolicy, warmStatus } from "./fixtures.ts";
 import { parsePrometheusText, type Sample, sumBy } from "./prometheus_text.ts";
 import { ProcessSampler } from "./process_sampler.ts";
+import type { PodTimes } from "./pull_cycle.ts";
 
 /** User name of the operator's token. */
 export const OPERATOR_USER = "system:serviceaccount:drop-system:drop";
@@ -265,17 +268,22 @@ export class ImageWatcher {
   }
 }
 
-/** Notes when the first pull Pod for each node appears, as the observer's watch delivers it. */
+/**
+ * Notes when the first pull Pod for each node appears, as the observer's watch delivers it, and
+ * (with `trace`) each Pod's grant, arrival and result times for {@linkcode pullCycle}.
+ */
 export class PodWatcher {
   readonly #informer: Informer<Pod>;
   readonly #stop = new AbortController();
   /** node -> performance.now() of its first pull Pod. */
   readonly firstPodAt = new Map<string, number>();
+  /** Pod name -> its times (epoch ms), with `trace` only. */
+  readonly times = new Map<string, PodTimes>();
   /** Pods seen. */
   seen = 0;
   #running?: Promise<void>;
 
-  constructor(cluster: BenchCluster) {
+  constructor(cluster: BenchCluster, opts: { trace?: boolean } = {}) {
     this.#informer = new Informer<Pod>(cluster.observer.resource<Pod>(PODS, OPERATOR_NAMESPACE), {
       name: "bench pods",
       transform: (p) => ({
@@ -283,8 +291,17 @@ export class PodWatcher {
           name: p.metadata?.name,
           namespace: p.metadata?.namespace,
           resourceVersion: p.metadata?.resourceVersion,
+          annotations: opts.trace
+            ? {
+              [STARTED_AT_ANNOTATION]: p.metadata?.annotations?.[STARTED_AT_ANNOTATION] ?? "",
+              [TRACE_STAGE]: pullStage(p),
+            }
+            : undefined,
         },
-        spec: { nodeName: p.spec?.nodeName, containers: [] },
+        spec: {
+          nodeName: p.spec?.nodeName,
+          containers: opts.trace ? [{ name: "pull", image: p.spec?.containers?.[0]?.image }] : [],
+        },
       }),
     });
     const onPod = (p: Pod) => {
@@ -292,8 +309,27 @@ export class PodWatcher {
       this.seen++;
       const node = p.spec?.nodeName;
       if (node && !this.firstPodAt.has(node)) this.firstPodAt.set(node, now);
+      if (opts.trace) this.#trace(p);
     };
-    this.#informer.on({ add: onPod });
+    this.#informer.on({ add: onPod, update: (_, p) => opts.trace && this.#trace(p) });
+  }
+
+  #trace(p: Pod): void {
+    const wall = Date.now();
+    const name = p.metadata?.name ?? "";
+    let t = this.times.get(name);
+    if (!t) {
+      t = {
+        node: p.spec?.nodeName ?? "",
+        ref: p.spec?.containers?.[0]?.image ?? "",
+        grantAt: Date.parse(p.metadata?.annotations?.[STARTED_AT_ANNOTATION] ?? ""),
+        seenAt: wall,
+      };
+      this.times.set(name, t);
+    }
+    if (t.doneSeenAt === undefined && p.metadata?.annotations?.[TRACE_STAGE] !== "pending") {
+      t.doneSeenAt = wall;
+    }
   }
 
   async start(): Promise<void> {
@@ -306,6 +342,9 @@ export class PodWatcher {
     await this.#running;
   }
 }
+
+/** Annotation the tracing watcher keeps its Pods' pull stage in (in its own cache only). */
+const TRACE_STAGE = "bench/stage";
 
 /** The operator process with its sampler and metrics. */
 export interface BenchOperator {

@@ -24,6 +24,7 @@ import {
   ImageWatcher,
   nodeNames,
   OPERATOR_USER,
+  PodWatcher,
   startBenchCluster,
   startBenchOperator,
 } from "../harness.ts";
@@ -39,6 +40,7 @@ import {
   simulatedPullMs,
 } from "../lower_bound.ts";
 import type { FootprintSummary } from "../process_sampler.ts";
+import { type KubeletPull, type PullCycle, pullCycle } from "../pull_cycle.ts";
 import { percentile, round } from "../stats.ts";
 import { DEFAULT_BANDWIDTH } from "../../lib/sim/mod.ts";
 import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
@@ -98,6 +100,8 @@ export interface WarmupResult {
   request_latency: Record<string, RequestLatency>;
   /** How the pull starts were spaced (kubelet records): where time beyond the bound went. */
   starts: StartSpacing;
+  /** Where a pull slot's time went between pulls (the benchmark's Pod watch and kubelet records). */
+  cycle: PullCycle;
   footprint: FootprintSummary;
   operator_synced_s: number;
   steady_state?: SteadyStateResult;
@@ -141,6 +145,8 @@ export async function runWarmup(
     const synced = await op.waitSynced();
     const watcher = new ImageWatcher(cluster);
     await watcher.start();
+    const podWatcher = new PodWatcher(cluster, { trace: true });
+    await podWatcher.start();
     const modelled = modelPulls(cluster, p.images);
     const limits = { maxConcurrent: p.maxConcurrentNodes, minDelayMs: p.minDelayMs };
     const bound = pacingLowerBound(modelled, limits);
@@ -228,6 +234,7 @@ export async function runWarmup(
       request_latency: requestLatency(metricsBefore, metricsAfter),
       queue_wait: queueWait(metricsBefore, metricsAfter),
       starts: startSpacing(recorded.starts, t0Wall, recorded.lastEndWallMs),
+      cycle: pullCycle([...podWatcher.times.values()], recorded.records, p.maxConcurrentNodes),
       footprint,
       operator_synced_s: round(synced),
     };
@@ -236,6 +243,7 @@ export async function runWarmup(
       result.steady_state = await measureSteadyState(cluster, op, p.steadyS);
     }
     await watcher.stop();
+    await podWatcher.stop();
     return result;
   } finally {
     const stopping = performance.now();
@@ -255,6 +263,7 @@ interface Recorded {
   byRef: Map<string, number[]>;
   /** Wall start time of every pull, unsorted. */
   starts: number[];
+  records: KubeletPull[];
   lastEndWallMs: number;
 }
 
@@ -294,6 +303,7 @@ function recordedPulls(cluster: BenchCluster, sinceWallMs: number): Recorded {
   const pulls: PullTime[] = [];
   const byRef = new Map<string, number[]>();
   const starts: number[] = [];
+  const records: KubeletPull[] = [];
   let lastEnd = Number.NaN;
   for (const node of nodeNames(cluster)) {
     for (const r of cluster.sim.kubelets.pullHistory(node)) {
@@ -301,13 +311,14 @@ function recordedPulls(cluster: BenchCluster, sinceWallMs: number): Recorded {
       const ms = r.finishedAt - r.startedAt;
       pulls.push({ node, ms });
       starts.push(r.startedAt);
+      records.push({ node, ref: r.ref, startedAt: r.startedAt, finishedAt: r.finishedAt });
       let list = byRef.get(r.ref);
       if (!list) byRef.set(r.ref, list = []);
       list.push(ms);
       if (!(r.finishedAt <= lastEnd)) lastEnd = r.finishedAt;
     }
   }
-  return { pulls, byRef, starts, lastEndWallMs: lastEnd };
+  return { pulls, byRef, starts, records, lastEndWallMs: lastEnd };
 }
 
 /** Largest relative gap between the model's pull time and a recorded median, per image. */
