@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  type AllocationNode,
   type CpuProfile,
   type HeapSnapshot,
+  summarizeAllocationProfile,
   summarizeCpuProfile,
   summarizeHeap,
 } from "./inspector.ts";
@@ -129,4 +131,31 @@ Deno.test("CPU summary: self and total time per function", () => {
   const reconcile = s.by_function.find((f) => f.function === "reconcile")!;
   assert.equal(reconcile.self_ms, 1);
   assert.equal(reconcile.total_ms, 3);
+});
+
+Deno.test("allocation summary: own and total bytes per function, recursion counted once", () => {
+  const MiB = 2 ** 20;
+  const node = (
+    functionName: string,
+    selfSize: number,
+    children: AllocationNode[] = [],
+  ): AllocationNode => ({
+    callFrame: { functionName, url: "file:///x/drop.js", lineNumber: 0 },
+    selfSize,
+    children,
+  });
+  const s = summarizeAllocationProfile({
+    head: node("(root)", 0, [
+      node("reconcile", MiB, [node("parse", 2 * MiB, [node("parse", MiB)])]),
+      node("watch", 4 * MiB),
+    ]),
+  });
+  assert.equal(s.total_mib, 8);
+  assert.deepEqual(s.by_function.map((f) => [f.function, f.self_mib, f.total_mib]), [
+    ["watch", 4, 4],
+    ["parse", 3, 3],
+    ["reconcile", 1, 4],
+    ["(root)", 0, 8],
+  ]);
+  assert.equal(s.by_function[0].self_pct, 50);
 });

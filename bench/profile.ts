@@ -6,6 +6,7 @@
  * ```sh
  * deno run -A bench/profile.ts --nodes=5000 --images=200 --state=warm
  * deno run -A bench/profile.ts --state=warmup --cpu-seconds=30
+ * deno run -A bench/profile.ts --state=warmup --alloc-seconds=20   # what allocates, freed or not
  * ```
  *
  * `--state`: `warm` (images seeded as cached everywhere, operator idle), `cold` (images exist,
@@ -23,7 +24,12 @@ import {
   startBenchOperator,
   waitQuiescent,
 } from "./harness.ts";
-import { InspectorSession, summarizeCpuProfile, summarizeHeap } from "./inspector.ts";
+import {
+  InspectorSession,
+  summarizeAllocationProfile,
+  summarizeCpuProfile,
+  summarizeHeap,
+} from "./inspector.ts";
 import { heapFigures } from "./measure.ts";
 import { freePort } from "../tests/_operator_process.ts";
 
@@ -36,6 +42,7 @@ const { values } = parseArgs({
     "time-scale": { type: "string", default: "0.5" },
     "max-concurrent": { type: "string", default: "100" },
     "cpu-seconds": { type: "string", default: "20" },
+    "alloc-seconds": { type: "string", default: "0" },
     "keep-snapshot": { type: "string" },
     out: { type: "string" },
   },
@@ -63,6 +70,23 @@ try {
     if (state === "warmup") await createImages(cluster, 0, images);
     else await waitQuiescent(op, 3000, 300_000);
     const session = await InspectorSession.connect(inspect);
+    const allocSeconds = Number(values["alloc-seconds"]);
+    if (allocSeconds > 0) {
+      log(`allocation sampling for ${allocSeconds} s`);
+      const alloc = summarizeAllocationProfile(
+        await session.allocationProfile(allocSeconds * 1000),
+      );
+      console.log(
+        `\nAllocated ${alloc.total_mib} MiB in ${allocSeconds} s (sampled, freed included):`,
+      );
+      for (const f of alloc.by_function) {
+        console.log(
+          `  ${f.self_mib.toFixed(2).padStart(8)} MiB ${
+            f.self_pct.toFixed(1).padStart(5)
+          }%  total ${f.total_mib.toFixed(1).padStart(7)} MiB  ${f.function} (${f.location})`,
+        );
+      }
+    }
     log(`CPU profile for ${values["cpu-seconds"]} s`);
     const cpu = summarizeCpuProfile(await session.cpuProfile(Number(values["cpu-seconds"]) * 1000));
     const before = { rss_mib: op.sampler.sample()?.rss_mib, heap: heapFigures(await op.scrape()) };
