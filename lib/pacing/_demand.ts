@@ -69,6 +69,11 @@ export class DemandState {
     return this.needs.map((n) => n.name);
   }
 
+  /** Whether the demand lists `node` (O(n) once per demand, then O(1)). */
+  has(node: string): boolean {
+    return this.#index().has(node);
+  }
+
   /** Nodes not yet granted under this demand. */
   get pending(): number {
     return this.needs.length - this.taken.size;
@@ -123,6 +128,26 @@ export class DemandState {
     busyNodes: () => Iterable<string>,
   ): boolean {
     if (this.#blockedCount === this.needs.length && this.#firstUnblock > now) return false;
+    const byName = this.#index();
+    const times = this.#unblockTimes!;
+    const unblocked = this.needs.length - (times.length - upperBound(times, now));
+    if (unblocked <= found) return false;
+    const isBlocked = (name: string) => {
+      const until = byName.get(name)?.blockedUntil;
+      return until !== undefined && until > now;
+    };
+    // Unblocked nodes that are unavailable for another reason, each counted once. The count is
+    // an upper bound of the eligible nodes (exact when names are unique).
+    const other = new Set<string>();
+    for (const node of this.taken) if (!isBlocked(node)) other.add(node);
+    for (const node of busyNodes()) {
+      if (byName.has(node) && busy(node) && !isBlocked(node)) other.add(node);
+    }
+    return unblocked - other.size > found;
+  }
+
+  /** The nodes by name and the sorted backoff ends, built on first use. */
+  #index(): Map<string, NodeNeed> {
     if (!this.#byName) {
       this.#byName = new Map();
       const times: number[] = [];
@@ -132,21 +157,7 @@ export class DemandState {
       }
       this.#unblockTimes = times.sort((a, b) => a - b);
     }
-    const times = this.#unblockTimes!;
-    const unblocked = this.needs.length - (times.length - upperBound(times, now));
-    if (unblocked <= found) return false;
-    const isBlocked = (name: string) => {
-      const until = this.#byName!.get(name)?.blockedUntil;
-      return until !== undefined && until > now;
-    };
-    // Unblocked nodes that are unavailable for another reason, each counted once. The count is
-    // an upper bound of the eligible nodes (exact when names are unique).
-    const other = new Set<string>();
-    for (const node of this.taken) if (!isBlocked(node)) other.add(node);
-    for (const node of busyNodes()) {
-      if (this.#byName.has(node) && busy(node) && !isBlocked(node)) other.add(node);
-    }
-    return unblocked - other.size > found;
+    return this.#byName;
   }
 }
 

@@ -181,6 +181,8 @@ export class PacingEngine {
   readonly #nodeLoad = new Map<string, number>();
   /** By `image\0node`; insertion order is expiry order, the TTL being fixed. */
   readonly #reservations = new Map<string, Reservation>();
+  /** Nodes reserved per image, to carry them over into the image's next demand. */
+  readonly #reservedNodes = new Map<string, Set<string>>();
   readonly #demands = new Map<string, DemandState>();
   #order: DemandState[] = [];
   #orderDirty = false;
@@ -289,10 +291,12 @@ export class PacingEngine {
   // ---- Demand --------------------------------------------------------------------------------
 
   /**
-   * Records what an image needs now, replacing what it needed before. Nodes granted under the
-   * previous demand whose Pods are not in the cache yet stay reserved (and so busy); list them or
-   * not, they are not granted twice. An empty node list clears the demand. Follow it with
-   * `tryAcquire`: that call also wakes images that may start because this demand changed.
+   * Records what an image needs now, replacing what it needed before. Nodes granted earlier
+   * whose Pods are not in the cache yet stay reserved (and so busy); when the new demand lists
+   * them, they count as granted under it, so they are not granted twice, not even after their
+   * Pods came and went (a caller may grant from one demand over several calls). An empty node
+   * list clears the demand. Follow it with `tryAcquire`: that call also wakes images that may
+   * start because this demand changed.
    */
   setDemand(image: string, demand: Demand): void {
     if (demand.nodes.length === 0) {
@@ -307,6 +311,8 @@ export class PacingEngine {
       demand.blockedUntil ?? -Infinity,
       demand.nodes,
     );
+    const reserved = this.#reservedNodes.get(image);
+    if (reserved) { for (const node of reserved) if (next.has(node)) next.taken.add(node); }
     this.#demands.set(image, next);
     if (!prev || prev.priority !== next.priority || prev.budget !== next.budget) {
       this.#orderDirty = true;
@@ -315,6 +321,11 @@ export class PacingEngine {
       if (i >= 0) this.#order[i] = next;
       else this.#orderDirty = true;
     }
+  }
+
+  /** Nodes of the image's current demand not granted yet (0 without a demand). */
+  pendingNodes(image: string): number {
+    return Math.max(0, this.#demands.get(image)?.pending ?? 0);
   }
 
   /** Forgets an image's demand (it is complete, deleted, or cannot pull). */
@@ -407,6 +418,9 @@ export class PacingEngine {
       expiresAt: now + this.#reservationTtl,
     };
     this.#reservations.set(key, r);
+    const nodes = this.#reservedNodes.get(demand.image);
+    if (nodes) nodes.add(node);
+    else this.#reservedNodes.set(demand.image, new Set([node]));
     const b = this.#budget(demand.budget);
     b.reserved++;
     b.lastStart = Math.max(b.lastStart, now);
@@ -416,6 +430,8 @@ export class PacingEngine {
 
   #dropReservation(r: Reservation): void {
     this.#reservations.delete(r.key);
+    const nodes = this.#reservedNodes.get(r.image);
+    if (nodes?.delete(r.node) && nodes.size === 0) this.#reservedNodes.delete(r.image);
     this.#budget(r.budget).reserved--;
     this.#loadNode(r.node, -1);
   }

@@ -440,3 +440,37 @@ Deno.test("a limit caps the grants of one call and says more may start at once",
   engine.setDemand("b", { budget: "q", nodes: needs("m1") });
   assert.deepEqual(decision(engine.tryAcquire("b", 8)), { grants: ["m1"] });
 });
+
+Deno.test("pendingNodes counts the demand's nodes not granted yet", () => {
+  const { engine } = testEngine();
+  engine.setBudget("p", { maxConcurrent: 2, minDelayMs: 0 });
+  assert.equal(engine.pendingNodes("a"), 0);
+  engine.setDemand("a", { budget: "p", nodes: needs("n1", "n2", "n3") });
+  assert.equal(engine.pendingNodes("a"), 3);
+  engine.tryAcquire("a");
+  assert.equal(engine.pendingNodes("a"), 1);
+  engine.clearDemand("a");
+  assert.equal(engine.pendingNodes("a"), 0);
+});
+
+Deno.test("a node granted before a new demand is not granted again from it after its Pod ended", () => {
+  const { engine, clock } = testEngine();
+  engine.setBudget("p", { maxConcurrent: 5, minDelayMs: 0 });
+  engine.setDemand("a", { budget: "p", nodes: needs("n1", "n2") });
+  assert.deepEqual(engine.tryAcquire("a").grants, ["n1", "n2"]);
+  // A new demand while n2's Pod is not in the cache yet (n1's is).
+  engine.observePod(podView("a", "n1", "p", clock.now));
+  engine.setDemand("a", { budget: "p", nodes: needs("n2", "n3") });
+  assert.equal(engine.pendingNodes("a"), 1);
+  engine.observePod(podView("a", "n2", "p", clock.now));
+  engine.observePod(podView("a", "n2", "p", clock.now, false)); // pulled
+  assert.deepEqual(engine.tryAcquire("a").grants, ["n3"]);
+  assert.equal(engine.pendingNodes("a"), 0);
+  // A failed create gives the node back to the demand.
+  engine.setDemand("b", { budget: "p", nodes: needs("m1") });
+  assert.deepEqual(engine.tryAcquire("b").grants, ["m1"]);
+  engine.setDemand("b", { budget: "p", nodes: needs("m1") });
+  assert.equal(engine.pendingNodes("b"), 0);
+  engine.release("b", "m1");
+  assert.deepEqual(engine.tryAcquire("b").grants, ["m1"]);
+});
