@@ -40,6 +40,7 @@ import { PodStarter } from "./pod_starter.ts";
 import { SingleFlight } from "./single_flight.ts";
 import { TaskPool } from "./task_pool.ts";
 import {
+  type AcquireResult,
   backoffFromPolicy,
   type BudgetConfig,
   budgetFromPolicy,
@@ -62,6 +63,16 @@ const POD_DELETES_AT_ONCE = 16;
 
 /** Status writes in flight at once, across all images (one per image at a time). */
 const STATUS_WRITES_AT_ONCE = 8;
+
+/** What a full plan leaves for the grants made between plans. */
+interface LastPlan {
+  /** `#epoch` at the plan. */
+  epoch: number;
+  ci: CachedImage;
+  policy?: PullPolicy;
+  /** Attempt numbers of demanded nodes that failed before. */
+  attempts: ReadonlyMap<string, number>;
+}
 
 /** How the reconciler asks its controller to look at an image again. */
 export interface ReconcileRequests {
@@ -129,6 +140,10 @@ export class CachedImageReconciler {
   readonly #retry: (image: string) => void;
   /** When this process last wrote each image's status: progress is written once per interval. */
   readonly #lastWrite = new Map<string, number>();
+  /** What the last full plan of each image left for grants between plans (see `#fastPath`). */
+  readonly #lastPlan = new Map<string, LastPlan>();
+  /** Bumped when something every plan depends on changes (nodes, policies). */
+  #epoch = 0;
 
   constructor(
     ctx: OperatorContext,
@@ -150,6 +165,7 @@ export class CachedImageReconciler {
       },
       onFailed: (image, pod, e) => {
         ctx.log.warn("Cannot delete pull Pod", { cachedimage: image, pod, error: errorMessage(e) });
+        this.replan(image);
         requests.retry(image);
       },
     });
@@ -204,10 +220,35 @@ export class CachedImageReconciler {
    */
   podMatters(before: Pod | undefined, after: Pod): boolean {
     const stage = pullStage(after);
-    if (before === undefined ? stage !== "pending" : stage !== pullStage(before)) return true;
+    if (before === undefined ? stage !== "pending" : stage !== pullStage(before)) {
+      // A success only frees a slot and adds a result the next plan records; anything else
+      // changes what the image needs.
+      if (stage !== "succeeded") this.#replanOwner(after);
+      return true;
+    }
     const deleting = after.metadata?.deletionTimestamp !== undefined;
-    return deleting && before?.metadata?.deletionTimestamp === undefined &&
+    const matters = deleting && before?.metadata?.deletionTimestamp === undefined &&
       !this.#reaper.hides(after.metadata?.name ?? "", this.#ctx.now());
+    if (matters) this.#replanOwner(after);
+    return matters;
+  }
+
+  /**
+   * Something the image's plan depends on changed (its spec, a Pod failing or removed by someone
+   * else): its next reconcile plans in full.
+   */
+  replan(image: string): void {
+    this.#lastPlan.delete(image);
+  }
+
+  /** Something every plan depends on changed (nodes, policies): every image plans in full. */
+  replanAll(): void {
+    this.#epoch++;
+  }
+
+  #replanOwner(pod: Pod): void {
+    const owner = cachedImageOfPod(pod);
+    if (owner) this.replan(owner);
   }
 
   /**
@@ -218,6 +259,7 @@ export class CachedImageReconciler {
     const name = pod.metadata?.name ?? "";
     const reaped = this.#reaper.hides(name, this.#ctx.now());
     this.#reaper.gone(name);
+    if (!reaped) this.#replanOwner(pod);
     return !reaped;
   }
 
@@ -298,6 +340,48 @@ export class CachedImageReconciler {
       cached.metadata?.annotations?.[key] === pod.metadata?.annotations?.[key];
   }
 
+  /**
+   * Between full plans, a reconcile woken because a pull succeeded or a slot freed only needs the
+   * next grants: the pacing engine still holds the demand of the last plan (nodes granted since
+   * are marked taken there, nodes that were busy then were left out), so granting from it is what
+   * a full plan would do, without the cost of one (a pass over every target node and new status
+   * lists, thousands of entries per image). It applies while nodes of that demand remain, no
+   * status write is due (results wait at most the status interval, as they would anyway), and
+   * nothing else changed: a failure, a spec, node or policy change, a failed create or delete
+   * all mean a full plan.
+   */
+  #fastPath(name: string, signal: AbortSignal): ReconcileResult | undefined {
+    const ctx = this.#ctx;
+    const last = this.#lastPlan.get(name);
+    const lastWrite = this.#lastWrite.get(name);
+    if (!last || last.epoch !== this.#epoch || lastWrite === undefined) return undefined;
+    const now = ctx.now();
+    const flushAt = lastWrite + STATUS_INTERVAL_MS;
+    if (flushAt <= now || this.#starter.failure(name) !== undefined) return undefined;
+    if (ctx.pacer.pendingNodes(name) === 0) return undefined;
+    const answer = ctx.pacer.tryAcquire(name);
+    this.#start(last, answer, signal);
+    const due = answer.retryAfterMs === undefined
+      ? flushAt
+      : Math.min(flushAt, answer.at + answer.retryAfterMs);
+    return { requeueAfter: Math.max(1, due - ctx.now()) };
+  }
+
+  /** Hands the granted starts to the background creates. */
+  #start(last: LastPlan, answer: AcquireResult, signal: AbortSignal): void {
+    const ctx = this.#ctx;
+    const name = last.ci.metadata.name!;
+    for (const node of answer.grants) {
+      const pod = buildPullPod(last.ci, { name: node }, last.attempts.get(node) ?? 0, {
+        namespace: ctx.podNamespace,
+        policy: last.policy,
+        activeDeadlineSeconds: ctx.pullDeadlineSeconds,
+        startedAt: answer.at,
+      });
+      this.#starter.start({ image: name, node, pod, signal });
+    }
+  }
+
   /** Reconciles one CachedImage by name. */
   async reconcile(name: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const ctx = this.#ctx;
@@ -307,10 +391,14 @@ export class CachedImageReconciler {
       ctx.pacer.clearDemand(name);
       this.#status.forget(name);
       this.#lastWrite.delete(name);
+      this.#lastPlan.delete(name);
       this.#starter.forget(name);
       if (!cached) ctx.metrics.forgetCachedImage(name);
       return;
     }
+    const fast = this.#fastPath(name, signal);
+    if (fast) return fast;
+    this.#lastPlan.delete(name);
     const raw = this.#status.resolve(name, cached);
     let ci: CachedImage;
     try {
@@ -336,6 +424,7 @@ export class CachedImageReconciler {
     let retryAt: number | undefined;
     if (plan.demand.length > 0) {
       this.#setDemand(ci, plan, effective, targets, createFailure?.retryAt);
+      this.#lastPlan.set(name, { epoch: this.#epoch, ci, policy, attempts: plan.attempts });
       const answer = ctx.pacer.tryAcquire(name);
       if (log.enabled("debug")) {
         log.debug("Pacing", {
@@ -347,15 +436,7 @@ export class CachedImageReconciler {
       }
       if (answer.retryAfterMs !== undefined) retryAt = answer.at + answer.retryAfterMs;
       started = answer.grants;
-      for (const node of started) {
-        const pod = buildPullPod(ci, { name: node }, plan.attempts.get(node) ?? 0, {
-          namespace: ctx.podNamespace,
-          policy,
-          activeDeadlineSeconds: ctx.pullDeadlineSeconds,
-          startedAt: answer.at,
-        });
-        this.#starter.start({ image: name, node, pod, signal });
-      }
+      this.#start(this.#lastPlan.get(name)!, answer, signal);
     } else {
       ctx.pacer.clearDemand(name);
     }
@@ -389,6 +470,7 @@ export class CachedImageReconciler {
           } catch (e) {
             if (signal.aborted) return;
             log.warn("Cannot write status", { error: errorMessage(e) });
+            this.replan(name);
             this.#retry(name);
           }
         });

@@ -211,12 +211,14 @@ export function startOperator(opts: OperatorOptions): Operator {
     for (const key of cachedImages.keys()) ciQueue.add(key);
   };
   const enqueueImagesOfPolicy = (policy: string) => {
+    ciReconciler.replanAll();
     for (const ci of cachedImages.list()) {
       const ref = (ci.spec as { policyRef?: { name?: string } } | undefined)?.policyRef?.name;
       if (ref === policy) ciQueue.add(ci.metadata!.name!);
     }
   };
   const onImage = (o: RawObject) => {
+    ciReconciler.replan(o.metadata!.name!);
     ciQueue.add(o.metadata!.name!);
     const set = setOfChild(o);
     if (set) setQueue.add(set);
@@ -225,7 +227,10 @@ export function startOperator(opts: OperatorOptions): Operator {
     add: onImage,
     update: (_, o) => {
       // Our own status write coming back changes nothing for the image; its set still counts it.
-      if (!ciReconciler.isOwnWrite(o)) ciQueue.add(o.metadata!.name!);
+      if (!ciReconciler.isOwnWrite(o)) {
+        ciReconciler.replan(o.metadata!.name!);
+        ciQueue.add(o.metadata!.name!);
+      }
       const set = setOfChild(o);
       if (set) setQueue.add(set);
     },
@@ -266,6 +271,7 @@ export function startOperator(opts: OperatorOptions): Operator {
   });
   const nodesChanged = () => {
     targets.invalidate();
+    ciReconciler.replanAll();
     enqueueAllImages();
   };
   nodes.on({
