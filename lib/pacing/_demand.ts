@@ -33,6 +33,12 @@ export class DemandState {
   readonly needs: readonly NodeNeed[];
   /** Nodes granted since this demand was set: in flight, not offered again. */
   readonly taken: Set<string> = new Set();
+  /**
+   * Nodes granted before this demand was set whose Pods were not in the cache yet: not offered
+   * either, even once those Pods are gone. May name nodes the demand does not list; they do not
+   * count in `pending`.
+   */
+  carried?: Set<string>;
   readonly #blockedCount: number;
   /** Earliest node-level backoff end, to answer "all blocked?" without an index. */
   readonly #firstUnblock: number;
@@ -67,11 +73,6 @@ export class DemandState {
   /** Node names in order (for tests and diagnostics). */
   get nodes(): string[] {
     return this.needs.map((n) => n.name);
-  }
-
-  /** Whether the demand lists `node` (O(n) once per demand, then O(1)). */
-  has(node: string): boolean {
-    return this.#index().has(node);
   }
 
   /** Nodes not yet granted under this demand. */
@@ -109,7 +110,8 @@ export class DemandState {
       }
       const n = needs[i];
       if (n.blockedUntil !== undefined && n.blockedUntil > now) continue;
-      if (this.taken.has(n.name) || busy(n.name) || out.includes(n.name)) continue;
+      if (this.taken.has(n.name) || this.carried?.has(n.name)) continue;
+      if (busy(n.name) || out.includes(n.name)) continue;
       out.push(n.name);
       if (out.length >= limit) break;
     }
@@ -140,6 +142,9 @@ export class DemandState {
     // an upper bound of the eligible nodes (exact when names are unique).
     const other = new Set<string>();
     for (const node of this.taken) if (!isBlocked(node)) other.add(node);
+    for (const node of this.carried ?? []) {
+      if (byName.has(node) && !isBlocked(node)) other.add(node);
+    }
     for (const node of busyNodes()) {
       if (byName.has(node) && busy(node) && !isBlocked(node)) other.add(node);
     }

@@ -292,11 +292,11 @@ export class PacingEngine {
 
   /**
    * Records what an image needs now, replacing what it needed before. Nodes granted earlier
-   * whose Pods are not in the cache yet stay reserved (and so busy); when the new demand lists
-   * them, they count as granted under it, so they are not granted twice, not even after their
-   * Pods came and went (a caller may grant from one demand over several calls). An empty node
-   * list clears the demand. Follow it with `tryAcquire`: that call also wakes images that may
-   * start because this demand changed.
+   * whose Pods are not in the cache yet stay reserved (and so busy), and the new demand does not
+   * grant them, not even after their Pods came and went (a caller may grant from one demand over
+   * several calls); `pendingNodes` still counts them. An empty node list clears the demand.
+   * Follow it with `tryAcquire`: that call also wakes images that may start because this demand
+   * changed.
    */
   setDemand(image: string, demand: Demand): void {
     if (demand.nodes.length === 0) {
@@ -312,7 +312,7 @@ export class PacingEngine {
       demand.nodes,
     );
     const reserved = this.#reservedNodes.get(image);
-    if (reserved) { for (const node of reserved) if (next.has(node)) next.taken.add(node); }
+    if (reserved) next.carried = new Set(reserved);
     this.#demands.set(image, next);
     if (!prev || prev.priority !== next.priority || prev.budget !== next.budget) {
       this.#orderDirty = true;
@@ -368,7 +368,9 @@ export class PacingEngine {
    */
   release(image: string, node: string): boolean {
     const r = this.#reservations.get(reservationKey(image, node));
-    this.#demands.get(image)?.taken.delete(node);
+    const demand = this.#demands.get(image);
+    demand?.taken.delete(node);
+    demand?.carried?.delete(node);
     if (!r) return false;
     this.#dropReservation(r);
     this.#wakeClaimants();
