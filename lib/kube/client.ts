@@ -20,6 +20,14 @@ export interface KubeClientOptions {
   maxRetryAfterSeconds?: number;
   /** Allow HTTP/2 (off by default: Deno's HTTP/2 client is known to stall long-lived streams). */
   http2?: boolean;
+  /**
+   * Transport hook: each request goes to this function instead of the global `fetch`, e.g. to
+   * the handler of a server in the same process (tests, simulations) without TLS or sockets. The
+   * config's CA, client certificate and proxy are then unused; credentials, headers, timeouts,
+   * abort signals, retries and hooks work as over the network. As with `fetch`, an aborted signal
+   * rejects a pending answer and errors the body of a received one.
+   */
+  fetch?: (request: Request) => Promise<Response>;
 }
 
 /**
@@ -36,7 +44,8 @@ export class KubeClient implements RestTransport {
   readonly #maxRetryAfter: number;
   readonly #http2: boolean;
   readonly #baseUrl: URL;
-  #http: Deno.HttpClient;
+  readonly #fetch?: (request: Request) => Promise<Response>;
+  #http?: Deno.HttpClient;
   #certKey = "";
   #retired: Deno.HttpClient[] = [];
   #closed = false;
@@ -55,7 +64,10 @@ export class KubeClient implements RestTransport {
     } catch {
       throw new Error(`Cannot use API server URL "${config.server}": it is not a valid URL`);
     }
-    this.#http = this.#createHttpClient(config.clientCertData, config.clientKeyData);
+    this.#fetch = opts.fetch;
+    if (!this.#fetch) {
+      this.#http = this.#createHttpClient(config.clientCertData, config.clientKeyData);
+    }
   }
 
   /** The default namespace of the config (context namespace or the pod's own). */
@@ -87,7 +99,7 @@ export class KubeClient implements RestTransport {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#http.close();
+    this.#http?.close();
     for (const c of this.#retired) c.close();
     this.#retired = [];
   }
@@ -123,7 +135,7 @@ export class KubeClient implements RestTransport {
     const provider = this.#config.credentials;
     if (!provider) return {};
     const creds = await provider.get();
-    if (creds.clientCertData && creds.clientKeyData) {
+    if (this.#http && creds.clientCertData && creds.clientKeyData) {
       const key = creds.clientCertData + "\n" + creds.clientKeyData;
       if (key !== this.#certKey) {
         // In-flight requests may still use the previous client; close it one rotation later.
@@ -154,13 +166,15 @@ export class KubeClient implements RestTransport {
     if (timeout) signals.push(timeout);
     const started = performance.now();
     try {
-      const res = await fetch(url, {
+      const init: RequestInit = {
         method: req.method,
         headers,
         body: req.body,
-        client: this.#http,
         signal: signals.length ? AbortSignal.any(signals) : undefined,
-      });
+      };
+      const res = this.#fetch
+        ? await fetchThrough(this.#fetch, new Request(url, init))
+        : await fetch(url, { ...init, client: this.#http });
       this.#hooks.onRequest?.(req.verb, req.resource, res.status, elapsed(started));
       return res;
     } catch (e) {
@@ -171,7 +185,7 @@ export class KubeClient implements RestTransport {
           `Cannot ${req.method} ${url.pathname}: no answer within ${this.#timeoutMs / 1000} s`,
         );
       }
-      const hint = this.#config.insecureSkipTlsVerify && url.protocol === "https:"
+      const hint = this.#http && this.#config.insecureSkipTlsVerify && url.protocol === "https:"
         ? ` (insecure-skip-tls-verify needs deno run --unsafely-ignore-certificate-errors=${url.hostname})`
         : "";
       throw new Error(
@@ -194,6 +208,45 @@ export class KubeClient implements RestTransport {
     if (this.#config.proxyUrl) opts.proxy = { url: this.#config.proxyUrl };
     return Deno.createHttpClient(opts as Deno.CreateHttpClientOptions & Deno.TlsCertifiedKeyPem);
   }
+}
+
+/**
+ * Sends through a transport hook with `fetch`'s abort semantics: an aborted signal rejects with
+ * its reason before the answer, and afterwards errors the body and cancels the hook's stream (for
+ * an in-process server, as a closed connection would). An answer that arrives after the abort
+ * has its body cancelled, so a server-side stream (a watch) does not stay open unread.
+ */
+async function fetchThrough(
+  hook: (request: Request) => Promise<Response>,
+  request: Request,
+): Promise<Response> {
+  const signal = request.signal;
+  signal.throwIfAborted();
+  const pending = hook(request);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  let res: Response;
+  try {
+    res = await Promise.race([pending, aborted]);
+  } catch (e) {
+    if (signal.aborted) {
+      pending.then((late) => late.body?.cancel(signal.reason).catch(() => {}), () => {});
+    }
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+  if (!res.body) return res;
+  // `signal` is the Request's own, which follows the caller's signals and the timeout.
+  const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), { signal });
+  return new Response(body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
 }
 
 function elapsed(started: number): number {

@@ -6,7 +6,7 @@ import { isConflict, isGone, isNotFound, isTooManyRequests, KubeApiError } from 
 import { ExecCredentials } from "./exec_credentials.ts";
 import { CRDS, LEASES, NODES, PODS } from "./resources.ts";
 import { TokenFileCredentials } from "./token_file_credentials.ts";
-import { json, serve } from "./_test_helpers.ts";
+import { json, serve, waitFor } from "./_test_helpers.ts";
 import type { KubeObject } from "./types.ts";
 
 interface Seen {
@@ -478,5 +478,148 @@ Deno.test("unscoped clients address objects through a namespace option or inName
   } finally {
     client.close();
     await server.close();
+  }
+});
+
+Deno.test("a fetch hook carries every request with its credentials, errors and retries", async () => {
+  const seen: { method: string; url: string; authorization: string | null; body: string }[] = [];
+  let throttled = false;
+  const hook = async (req: Request) => {
+    seen.push({
+      method: req.method,
+      url: req.url,
+      authorization: req.headers.get("authorization"),
+      body: await req.text(),
+    });
+    const path = new URL(req.url).pathname;
+    if (path.endsWith("/missing")) {
+      return json({ kind: "Status", code: 404, reason: "NotFound", message: "gone" }, 404);
+    }
+    if (path.endsWith("/busy") && !throttled) {
+      throttled = true;
+      return json({ kind: "Status", code: 429, reason: "TooManyRequests" }, 429, {
+        "retry-after": "0",
+      });
+    }
+    return json({ metadata: { name: "x" } });
+  };
+  const requests: string[] = [];
+  const client = new KubeClient(
+    config("https://in-process.invalid:6443/base", {
+      credentials: new StaticCredentials({ token: "t0k" }),
+    }),
+    {
+      fetch: hook,
+      hooks: { onRequest: (verb, resource, code) => requests.push(`${verb} ${resource} ${code}`) },
+    },
+  );
+  try {
+    await client.resource(PODS, "ns1").create({ metadata: { name: "p" } });
+    await assert.rejects(() => client.resource(NODES).get("missing"), (e) => isNotFound(e));
+    await client.resource(NODES).get("busy");
+    assert.deepEqual(seen.map((s) => `${s.method} ${s.url}`), [
+      "POST https://in-process.invalid:6443/base/api/v1/namespaces/ns1/pods",
+      "GET https://in-process.invalid:6443/base/api/v1/nodes/missing",
+      "GET https://in-process.invalid:6443/base/api/v1/nodes/busy",
+      "GET https://in-process.invalid:6443/base/api/v1/nodes/busy",
+    ]);
+    assert.ok(seen.every((s) => s.authorization === "Bearer t0k"), "every request authenticated");
+    assert.equal(JSON.parse(seen[0].body).metadata.name, "p");
+    assert.deepEqual(requests, [
+      "create pods 200",
+      "get nodes 404",
+      "get nodes 429",
+      "get nodes 200",
+    ]);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a fetch hook sees aborts and timeouts as fetch would", async () => {
+  const signals: AbortSignal[] = [];
+  const cancelled: string[] = [];
+  const encoder = new TextEncoder();
+  let answerLate: (() => void) | undefined;
+  const stream = (name: string) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        const obj = { metadata: { name, resourceVersion: "2" } };
+        c.enqueue(encoder.encode(JSON.stringify({ type: "ADDED", object: obj }) + "\n"));
+      },
+      cancel() {
+        cancelled.push(name);
+      },
+    });
+  const hook = (req: Request) => {
+    signals.push(req.signal);
+    const path = new URL(req.url).pathname;
+    if (path.endsWith("/slow")) return new Promise<Response>(() => {});
+    if (path.endsWith("/late")) {
+      return new Promise<Response>((resolve) =>
+        answerLate = () => resolve(new Response(stream("late")))
+      );
+    }
+    return Promise.resolve(new Response(stream(path)));
+  };
+  const client = new KubeClient(config("https://in-process.invalid"), {
+    fetch: hook,
+    requestTimeoutMs: 100,
+  });
+  try {
+    // A pending answer is abandoned at the caller's abort, or at the request timeout.
+    const ac = new AbortController();
+    const pending = client.resource(NODES).get("slow", { signal: ac.signal });
+    await waitFor(() => signals.length === 1, "the request to reach the hook");
+    ac.abort(new Error("stop now"));
+    await assert.rejects(() => pending, /stop now/);
+    assert.equal(signals[0].aborted, true);
+    await assert.rejects(() => client.resource(NODES).get("slow"), /no answer within 0.1 s/);
+
+    // An answer that comes after the abort has its stream cancelled, not left open.
+    const late = new AbortController();
+    const sent = client.send({
+      method: "GET",
+      path: "/late",
+      verb: "watch",
+      resource: "nodes",
+      signal: late.signal,
+      stream: true,
+    });
+    await waitFor(() => answerLate !== undefined, "the late request to reach the hook");
+    late.abort(new Error("gone"));
+    await assert.rejects(() => sent, /gone/);
+    answerLate!();
+    await waitFor(() => cancelled.includes("late"), "the late stream to be cancelled");
+
+    // Aborting a received stream errors a pending read and cancels the hook's stream.
+    const open = new AbortController();
+    const res = await client.send({
+      method: "GET",
+      path: "/open",
+      verb: "watch",
+      resource: "nodes",
+      signal: open.signal,
+      stream: true,
+    });
+    const reader = res.body!.getReader();
+    assert.equal((await reader.read()).done, false);
+    const read = reader.read();
+    open.abort(new Error("closed by caller"));
+    await assert.rejects(() => read, /closed by caller/);
+    await waitFor(() => cancelled.includes("/open"), "the open stream to be cancelled");
+
+    // A watch that ends aborts its Request's signal and cancels the hook's stream.
+    const watch = new AbortController();
+    const names: string[] = [];
+    for await (const ev of client.resource(NODES).watch({ signal: watch.signal })) {
+      names.push(ev.object.metadata!.name!);
+      watch.abort();
+    }
+    assert.deepEqual(names, ["/api/v1/nodes"]);
+    assert.equal(signals.at(-1)!.aborted, true, "the watch request's signal aborted");
+    await waitFor(() => cancelled.includes("/api/v1/nodes"), "the watch stream to be cancelled");
+  } finally {
+    client.close();
   }
 });
