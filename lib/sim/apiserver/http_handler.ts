@@ -47,6 +47,18 @@ export interface HandlerDeps {
   serverAddress(): string;
 }
 
+/** What the handler knows of a request beyond the `Request` itself. */
+export interface RequestContext {
+  /**
+   * Aborts when the client goes away, which ends a watch. In-process callers pass their
+   * request's signal; `Deno.serve` cancels the response body instead.
+   */
+  signal?: AbortSignal;
+}
+
+/** Answers one request. */
+export type Handler = (req: Request, ctx?: RequestContext) => Promise<Response>;
+
 type OutputKind = "object" | "table" | "partial";
 
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-cache, private" };
@@ -157,7 +169,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Builds the request handler. */
-export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
+export function createHandler(deps: HandlerDeps): Handler {
   const { core, counters } = deps;
 
   function authenticate(req: Request): string {
@@ -266,7 +278,12 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     return opts;
   }
 
-  async function handleResource(req: Request, url: URL, user: string): Promise<Response> {
+  async function handleResource(
+    req: Request,
+    url: URL,
+    user: string,
+    ctx: RequestContext | undefined,
+  ): Promise<Response> {
     const route = parseRoute(url.pathname, core.registry);
     if (route.t === "api") return jsonText(JSON.stringify(apiVersions(deps.serverAddress())));
     if (route.t === "apis") return jsonText(JSON.stringify(apiGroupList(core.registry)));
@@ -346,6 +363,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
         gone: decision.watchGone,
         stall: decision.watchStall,
         closeAfterMs: decision.closeWatchAfterMs,
+        signal: ctx?.signal,
       });
       return new Response(body, { status: 200, headers: JSON_HEADERS });
     }
@@ -439,7 +457,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     throw pathNotFound();
   }
 
-  return async (req: Request): Promise<Response> => {
+  return async (req: Request, ctx?: RequestContext): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
     try {
@@ -472,7 +490,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
           path.startsWith("/api/") || path === "/api" || path.startsWith("/apis/") ||
           path === "/apis"
         ) {
-          response = await handleResource(req, url, user);
+          response = await handleResource(req, url, user, ctx);
         } else {
           throw pathNotFound();
         }

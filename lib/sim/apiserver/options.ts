@@ -154,6 +154,13 @@ export interface ApiServer {
   registerCrd(crd: KubeJson): KubeJson;
   /** In-process read access to the store. */
   readonly store: StoreAccess;
+  /**
+   * Answers one request in-process, without TLS or sockets, as over HTTP (same authentication,
+   * counters and faults); the URL's origin is ignored. The request's signal stands for the
+   * connection: its abort ends a watch. Rejects once the server is stopped, as a refused
+   * connection would.
+   */
+  handle(req: Request): Promise<Response>;
   /** Closes every watch and the listener. */
   stop(): Promise<void>;
 }

@@ -104,9 +104,11 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     signal: abort.signal,
     onListen() {},
   };
+  // The handler's context is not Deno.serve's ServeHandlerInfo: only in-process callers give one.
+  const serve = (req: Request) => handler(req);
   const server = tls
-    ? Deno.serve({ ...serveOpts, cert: tls.cert, key: tls.key }, handler)
-    : Deno.serve(serveOpts, handler);
+    ? Deno.serve({ ...serveOpts, cert: tls.cert, key: tls.key }, serve)
+    : Deno.serve(serveOpts, serve);
   address = `127.0.0.1:${server.addr.port}`;
   const url = `${tls ? "https" : "http"}://${address}`;
   const ttl = opts.eventTtlSeconds ?? 3600;
@@ -120,6 +122,14 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     counters,
     faults,
     store: storeAccess(core),
+    handle(req: Request): Promise<Response> {
+      if (stopped) {
+        return Promise.reject(
+          new Error(`Cannot ${req.method} ${new URL(req.url).pathname}: the API server is stopped`),
+        );
+      }
+      return handler(req, { signal: req.signal });
+    },
     kubeconfig(k: KubeconfigOptions = {}) {
       return renderKubeconfig({
         server: url,

@@ -394,3 +394,52 @@ Deno.test("TLS: generated CA, token required, kubeconfig", async () => {
     await s.stop();
   }
 });
+
+Deno.test("handle answers in-process as over HTTP; an aborted signal ends its watch", async () => {
+  const token = "in-process-token";
+  await withServer(async (s) => {
+    const base = "http://in-process.invalid";
+    const auth = { authorization: `Bearer ${token}` };
+    const created = await s.handle(
+      new Request(`${base}/api/v1/namespaces/default/configmaps`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(cm("a")),
+      }),
+    );
+    assert.equal(created.status, 201);
+    await created.body?.cancel();
+    const anonymous = await s.handle(new Request(`${base}/api/v1/namespaces/default/configmaps`));
+    assert.equal(anonymous.status, 401, "authentication applies in-process too");
+    await anonymous.body?.cancel();
+    assert.equal(s.counters.snapshot().byUser["in-process"], 1);
+
+    // The signal stands for the connection: aborting it ends the watch, its body untouched.
+    const watchUrl = `${base}/api/v1/namespaces/default/configmaps?watch=true`;
+    const ac = new AbortController();
+    const res = await s.handle(new Request(watchUrl, { headers: auth, signal: ac.signal }));
+    assert.equal(res.status, 200);
+    assert.equal(s.counters.snapshot().openWatches, 1);
+    ac.abort();
+    assert.equal(s.counters.snapshot().openWatches, 0);
+    const reader = new WatchReader(res);
+    assert.equal((await reader.next())?.type, "ADDED", "what was sent stays readable");
+    assert.equal(await reader.next(), undefined);
+    assert.equal(reader.ended, true);
+
+    // A watch whose client left before it started (here during injected latency) never opens.
+    s.faults.latencyMs = 50;
+    const early = new AbortController();
+    const pending = s.handle(new Request(watchUrl, { headers: auth, signal: early.signal }));
+    early.abort();
+    await (await pending).body?.cancel();
+    s.faults.latencyMs = 0;
+    assert.equal(s.counters.snapshot().openWatches, 0);
+  }, { authTokens: { [token]: "in-process" }, requireAuth: true });
+  const stopped = await startApiServer();
+  await stopped.stop();
+  await assert.rejects(
+    () => stopped.handle(new Request("http://in-process.invalid/version")),
+    /the API server is stopped/,
+  );
+});

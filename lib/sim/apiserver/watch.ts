@@ -38,6 +38,12 @@ export interface WatchRequest {
   gone?: boolean;
   stall?: boolean;
   closeAfterMs?: number;
+  /**
+   * Aborts when the client goes away. Over HTTP, `Deno.serve` cancels the body instead (its
+   * `request.signal` is not read: it also aborts after every successful response); in-process
+   * callers pass their request's signal.
+   */
+  signal?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -65,6 +71,7 @@ class Watcher implements WatchTarget {
   #closed = false;
   #timers: ReturnType<typeof setTimeout>[] = [];
   #onClose: (w: Watcher) => void;
+  #detach?: () => void;
   #sentColumns = false;
   lastBookmark = Date.now();
 
@@ -106,6 +113,17 @@ class Watcher implements WatchTarget {
 
   addTimer(id: ReturnType<typeof setTimeout>): void {
     this.#timers.push(id);
+  }
+
+  /** Closes the watch once `signal` aborts (at once if it already has). */
+  closeOn(signal: AbortSignal): void {
+    if (signal.aborted) {
+      this.close();
+      return;
+    }
+    const onAbort = () => this.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#detach = () => signal.removeEventListener("abort", onAbort);
   }
 
   #send(bytes: Uint8Array): void {
@@ -184,6 +202,7 @@ class Watcher implements WatchTarget {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
+    this.#detach?.();
     try {
       this.#controller?.close();
     } catch {
@@ -209,9 +228,9 @@ export class WatchManager {
     this.#ticker = setInterval(() => this.#tick(), tick);
   }
 
-  /** Open watch streams. */
+  /** Open watch streams, stalled ones included. */
   get open(): number {
-    return this.#live.size;
+    return this.#live.size + this.#stalled.size;
   }
 
   #tick(): void {
@@ -250,6 +269,8 @@ export class WatchManager {
       start: (controller) => {
         w.attach(controller);
         this.#live.add(w);
+        if (req.signal) w.closeOn(req.signal);
+        if (w.closed) return;
         const timeoutMs = (req.timeoutSeconds && req.timeoutSeconds > 0
           ? req.timeoutSeconds
           : 1800 + Math.random() * 1800) * 1000;
