@@ -173,7 +173,7 @@ export class KubeClient implements RestTransport {
         signal: signals.length ? AbortSignal.any(signals) : undefined,
       };
       const res = this.#fetch
-        ? await fetchThrough(this.#fetch, new Request(url, init))
+        ? await fetchThrough(this.#fetch, new Request(url, init), req.stream === true)
         : await fetch(url, { ...init, client: this.#http });
       this.#hooks.onRequest?.(req.verb, req.resource, res.status, elapsed(started));
       return res;
@@ -211,42 +211,84 @@ export class KubeClient implements RestTransport {
 }
 
 /**
- * Sends through a transport hook with `fetch`'s abort semantics: an aborted signal rejects with
- * its reason before the answer, and afterwards errors the body and cancels the hook's stream (for
- * an in-process server, as a closed connection would). An answer that arrives after the abort
- * has its body cancelled, so a server-side stream (a watch) does not stay open unread.
+ * Sends through a transport hook with `fetch`'s abort semantics: an aborted signal (the caller's
+ * or the timeout) rejects before the answer and while a body is read, and errors a streaming body
+ * afterwards, cancelling the hook's stream as a closed connection would. An answer that arrives
+ * after the abort has its body cancelled, so a server-side stream (a watch) does not stay open.
+ * A non-streaming body is read here, within the timeout, so the caller reads it from memory.
  */
 async function fetchThrough(
   hook: (request: Request) => Promise<Response>,
   request: Request,
+  stream: boolean,
 ): Promise<Response> {
   const signal = request.signal;
   signal.throwIfAborted();
   const pending = hook(request);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
   let res: Response;
   try {
-    res = await Promise.race([pending, aborted]);
+    res = await abortable(pending, signal);
   } catch (e) {
     if (signal.aborted) {
       pending.then((late) => late.body?.cancel(signal.reason).catch(() => {}), () => {});
     }
     throw e;
-  } finally {
-    signal.removeEventListener("abort", onAbort!);
   }
   if (!res.body) return res;
-  // `signal` is the Request's own, which follows the caller's signals and the timeout.
-  const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), { signal });
-  return new Response(body, {
-    status: res.status,
-    statusText: res.statusText,
-    headers: res.headers,
+  const init = { status: res.status, statusText: res.statusText, headers: res.headers };
+  if (stream) return new Response(abortableBody(res.body, signal), init);
+  // A body still being produced at the abort is left to finish: the read holds its lock.
+  return new Response(await abortable(res.arrayBuffer(), signal), init);
+}
+
+/** Settles as `promise` does, or rejects with the signal's reason once it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** `body` until `signal` aborts; then an error with its reason, and `body` is cancelled. */
+function abortableBody(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let onAbort = () => {};
+  const release = () => signal.removeEventListener("abort", onAbort);
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      onAbort = () => {
+        controller.error(signal.reason);
+        reader.cancel(signal.reason).catch(() => {});
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    },
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        release();
+        throw e;
+      }
+      if (signal.aborted) return;
+      if (chunk.done) {
+        release();
+        controller.close();
+      } else {
+        controller.enqueue(chunk.value);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 function elapsed(started: number): number {

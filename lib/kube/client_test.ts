@@ -555,6 +555,9 @@ Deno.test("a fetch hook sees aborts and timeouts as fetch would", async () => {
     signals.push(req.signal);
     const path = new URL(req.url).pathname;
     if (path.endsWith("/slow")) return new Promise<Response>(() => {});
+    if (path.endsWith("/endless")) {
+      return Promise.resolve(new Response(new ReadableStream<Uint8Array>({ start() {} })));
+    }
     if (path.endsWith("/late")) {
       return new Promise<Response>((resolve) =>
         answerLate = () => resolve(new Response(stream("late")))
@@ -575,6 +578,7 @@ Deno.test("a fetch hook sees aborts and timeouts as fetch would", async () => {
     await assert.rejects(() => pending, /stop now/);
     assert.equal(signals[0].aborted, true);
     await assert.rejects(() => client.resource(NODES).get("slow"), /no answer within 0.1 s/);
+    await assert.rejects(() => client.resource(NODES).get("endless"), /no answer within 0.1 s/);
 
     // An answer that comes after the abort has its stream cancelled, not left open.
     const late = new AbortController();
