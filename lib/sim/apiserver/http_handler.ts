@@ -54,6 +54,8 @@ export interface RequestContext {
    * request's signal; `Deno.serve` cancels the response body instead.
    */
   signal?: AbortSignal;
+  /** The client runs on this event loop: watch events reach it in a later turn, as over a socket. */
+  inProcess?: boolean;
 }
 
 /** Answers one request. */
@@ -364,6 +366,7 @@ export function createHandler(deps: HandlerDeps): Handler {
         stall: decision.watchStall,
         closeAfterMs: decision.closeWatchAfterMs,
         signal: ctx?.signal,
+        deliverLater: ctx?.inProcess,
       });
       return new Response(body, { status: 200, headers: JSON_HEADERS });
     }

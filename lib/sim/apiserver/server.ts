@@ -128,7 +128,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
           new Error(`Cannot ${req.method} ${new URL(req.url).pathname}: the API server is stopped`),
         );
       }
-      return handler(req, { signal: req.signal });
+      return handler(req, { signal: req.signal, inProcess: true });
     },
     kubeconfig(k: KubeconfigOptions = {}) {
       return renderKubeconfig({

@@ -427,6 +427,26 @@ Deno.test("handle answers in-process as over HTTP; an aborted signal ends its wa
     assert.equal(await reader.next(), undefined);
     assert.equal(reader.ended, true);
 
+    // Events reach an in-process watcher in a later turn, as over a socket: the answer to the
+    // write that caused them comes first.
+    const live = (await s.handle(new Request(watchUrl, { headers: auth }))).body!.getReader();
+    await live.read(); // The initial ADDED
+    const order: string[] = [];
+    const seen = live.read().then(() => order.push("event"));
+    const answer = await s.handle(
+      new Request(`${base}/api/v1/namespaces/default/configmaps`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(cm("b")),
+      }),
+    );
+    order.push(`answer ${answer.status}`);
+    await answer.body?.cancel();
+    await seen;
+    assert.deepEqual(order, ["answer 201", "event"]);
+    await live.cancel();
+    assert.equal(s.counters.snapshot().openWatches, 0);
+
     // A watch whose client left before it started (here during injected latency) never opens.
     s.faults.latencyMs = 50;
     const early = new AbortController();

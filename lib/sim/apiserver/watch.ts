@@ -44,6 +44,12 @@ export interface WatchRequest {
    * callers pass their request's signal.
    */
   signal?: AbortSignal;
+  /**
+   * Deliver events in a later turn of the event loop, batched, as a socket would. For clients in
+   * this process: otherwise a watcher reacts (and sends its own requests) within the microtasks
+   * of the write that caused the event, before the writer's answer goes out.
+   */
+  deliverLater?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -72,6 +78,9 @@ class Watcher implements WatchTarget {
   #timers: ReturnType<typeof setTimeout>[] = [];
   #onClose: (w: Watcher) => void;
   #detach?: () => void;
+  /** Events waiting for a later turn (with `deliverLater`), and the timer that sends them. */
+  #batch: Uint8Array[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #sentColumns = false;
   lastBookmark = Date.now();
 
@@ -128,8 +137,37 @@ class Watcher implements WatchTarget {
 
   #send(bytes: Uint8Array): void {
     if (this.#closed || !this.#controller) return;
-    this.#controller.enqueue(bytes);
-    if ((this.#controller.desiredSize ?? 0) < -MAX_QUEUED) this.close();
+    if (this.req.deliverLater) {
+      this.#batch.push(bytes);
+      this.#flushTimer ??= setTimeout(() => this.#flush(), 0);
+      return;
+    }
+    this.#enqueue(bytes);
+  }
+
+  #enqueue(bytes: Uint8Array): void {
+    this.#controller!.enqueue(bytes);
+    if ((this.#controller!.desiredSize ?? 0) < -MAX_QUEUED) this.close();
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined;
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    if (batch.length === 1) {
+      this.#enqueue(batch[0]);
+      return;
+    }
+    let size = 0;
+    for (const b of batch) size += b.length;
+    const joined = new Uint8Array(size);
+    let at = 0;
+    for (const b of batch) {
+      joined.set(b, at);
+      at += b.length;
+    }
+    this.#enqueue(joined);
   }
 
   #render(obj: JsonObject): JsonObject {
@@ -203,7 +241,10 @@ class Watcher implements WatchTarget {
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#detach?.();
+    clearTimeout(this.#flushTimer);
     try {
+      // What was sent before the close still arrives, as over a socket.
+      if (this.#batch.length > 0) this.#flush();
       this.#controller?.close();
     } catch {
       // Already closed or errored by the client going away.
