@@ -11,6 +11,7 @@ import {
   configFromKubeconfigText,
   isAlreadyExists,
   KubeClient,
+  type KubeClientOptions,
   NAMESPACES,
   NODES,
 } from "../kube/mod.ts";
@@ -126,8 +127,17 @@ export interface SimCluster {
   };
   readonly nodes: SimNodes;
   readonly kubelets: KubeletPool;
-  /** A client with the admin identity. */
+  /**
+   * A client with the admin identity. It goes over HTTP(S) like any outside client, so tests of
+   * an operator in this process exercise the real transport.
+   */
   readonly client: KubeClient;
+  /**
+   * A new client that calls the API server in-process, without TLS or sockets (the simulated
+   * kubelets use one), as the user `token` maps to (see `apiServer.authTokens`; default the
+   * admin). Requests are counted, authenticated and faulted as over HTTP. The caller closes it.
+   */
+  inProcessClient(token?: string, opts?: Omit<KubeClientOptions, "fetch">): KubeClient;
   /** Stops kubelets, registry and API server. */
   stop(): Promise<void>;
 }
@@ -169,10 +179,16 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
     // The kubeconfig carries everything inline; a base directory avoids asking for the cwd.
     const client = new KubeClient(configFromKubeconfigText(kubeconfig, { baseDir: "/" }));
     cleanups.push(() => client.close());
-    const kubeletClient = new KubeClient(
-      configFromKubeconfigText(apiServer.kubeconfig({ token: kubeletToken }), { baseDir: "/" }),
-      { userAgent: "kubelet/v1.30.0 (linux/amd64) drop-sim" },
-    );
+    const inProcessClient = (token?: string, opts: Omit<KubeClientOptions, "fetch"> = {}) =>
+      new KubeClient(
+        configFromKubeconfigText(apiServer.kubeconfig({ token }), { baseDir: "/" }),
+        { ...opts, fetch: (req) => apiServer.handle(req) },
+      );
+    // In-process: HTTP (and TLS) on both ends of every kubelet request is CPU of this process
+    // that the operator's requests would wait for.
+    const kubeletClient = inProcessClient(kubeletToken, {
+      userAgent: "kubelet/v1.30.0 (linux/amd64) drop-sim",
+    });
     cleanups.push(() => kubeletClient.close());
     await ensureNamespace(client, OPERATOR_NAMESPACE);
 
@@ -226,6 +242,7 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
       nodes,
       kubelets,
       client,
+      inProcessClient,
       stop: cleanup,
     };
   } catch (e) {

@@ -9,6 +9,7 @@ import {
   NAMESPACES,
   NODES,
   PODS,
+  WatchStalledError,
 } from "../kube/mod.ts";
 import { createPod, podEvents, pullPod, waitFor, waitForPhase } from "./_test_util.ts";
 import { KUBELET_USER, startSimCluster } from "./cluster.ts";
@@ -244,6 +245,51 @@ Deno.test("CRDs from a folder register the same resources as the generated ones"
     assert.equal(list.kind, "PullPolicyList");
     assert.equal(cluster.registry.url, undefined);
   } finally {
+    await cluster.stop();
+  }
+});
+
+Deno.test("in-process watches end with their client: kubelets re-watching or stopping leave none open", async () => {
+  const cluster = await startSimCluster({ nodes: 2, timeScale: 0.01 });
+  const openWatches = () => cluster.counters.snapshot().openWatches;
+  const settles = (n: number, what: string) =>
+    waitFor(() => (openWatches() === n ? true : undefined), `${what} (${n} watches open)`);
+  const client = cluster.inProcessClient();
+  try {
+    // The kubelets watch Nodes and Pods, in-process and as their own user.
+    assert.equal(openWatches(), 2);
+    const byUser = () => cluster.counters.snapshot().byUser[KUBELET_USER] ?? 0;
+    const before = byUser();
+
+    // The server ends every watch quickly: the kubelets re-watch, and pulls still complete.
+    Object.assign(cluster.apiServer.faults, { closeWatchesAfterMs: 30 });
+    for (const [i, node] of ["sim-node-1", "sim-node-2", "sim-node-1"].entries()) {
+      await createPod(cluster.client, pullPod(`rewatch-${i}`, node, `team/app:v${i}`));
+    }
+    for (let i = 0; i < 3; i++) await waitForPhase(cluster.client, `rewatch-${i}`, ["Succeeded"]);
+    delete cluster.apiServer.faults.closeWatchesAfterMs;
+    await settles(2, "the kubelets' re-watches to replace, not add to, their watches");
+    assert.ok(byUser() > before, "kubelet requests are counted as theirs");
+
+    // A caller that aborts its watch ends it on the server.
+    const ac = new AbortController();
+    for await (const _ of client.resource<Node>(NODES).watch({ signal: ac.signal })) ac.abort();
+    await settles(2, "an aborted watch to end");
+
+    // A stalled watch the client gives up on ends too.
+    Object.assign(cluster.apiServer.faults, { stallWatchesFraction: 1 });
+    await assert.rejects(async () => {
+      for await (const _ of client.resource<Node>(NODES).watch({ inactivityTimeoutMs: 100 })) {
+        // Nothing arrives.
+      }
+    }, WatchStalledError);
+    delete cluster.apiServer.faults.stallWatchesFraction;
+    await settles(2, "a stalled watch to end once its client gave up");
+
+    await cluster.kubelets.stop();
+    await settles(0, "the stopped kubelets' watches to end");
+  } finally {
+    client.close();
     await cluster.stop();
   }
 });
