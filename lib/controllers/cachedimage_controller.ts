@@ -301,7 +301,7 @@ export class CachedImageReconciler {
       ci,
       policy: effective,
       targets: targets.names,
-      targetSet: targets.byName,
+      targetIndex: targets.index,
       pods,
       now,
       held: targets.held,

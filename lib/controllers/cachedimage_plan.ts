@@ -22,6 +22,7 @@ import {
   NODE_KEY,
   STARTED_AT_ANNOTATION,
 } from "../podbuilder/mod.ts";
+import { indexNames, NodeMarks } from "./node_marks.ts";
 import { type PullFailure, pullOutcome } from "./pull_outcome.ts";
 
 /** The effective pacing and retry settings of one image. */
@@ -68,8 +69,11 @@ export interface PlanInput {
   policy: EffectivePolicy;
   /** Names of the target nodes, newest first. */
   targets: readonly string[];
-  /** The same names as a set, when the caller has one (spares building it per reconcile). */
-  targetSet?: { has(name: string): boolean };
+  /**
+   * The position of each name in `targets`, when the caller has it (spares building it per
+   * reconcile; see {@linkcode indexNames}).
+   */
+  targetIndex?: ReadonlyMap<string, number>;
   /** Pull Pods owned by the CachedImage. */
   pods: Pod[];
   /**
@@ -97,18 +101,19 @@ export function planCachedImage(input: PlanInput): Plan {
   const reference = pullReference(ci.spec);
   const prev: CachedImageStatus = ci.status ?? {};
   const sameImage = prev.pullReference === undefined || prev.pullReference === reference;
-  const targetNames = input.targetSet ?? new Set(targets);
+  const targetIndex = input.targetIndex ?? indexNames(targets);
   const held = new Set(input.held ?? []);
-  const keep = (n: string) => targetNames.has(n) || held.has(n);
 
   // 1. Carry over what the cluster already records, dropping what the spec change invalidated
   //    and nodes that are no longer targets.
-  const cached = new Set<string>();
-  if (sameImage) { for (const n of prev.cachedNodes ?? []) if (keep(n)) cached.add(n); }
+  const cached = new NodeMarks(targets, targetIndex);
+  if (sameImage) {
+    for (const n of prev.cachedNodes ?? []) if (!cached.addTarget(n) && held.has(n)) cached.add(n);
+  }
   const nodeFailures = new Map<string, NodeFailure>();
   if (sameImage) {
     for (const f of prev.nodeFailures ?? []) {
-      if (targetNames.has(f.node)) nodeFailures.set(f.node, f);
+      if (targetIndex.has(f.node)) nodeFailures.set(f.node, f);
     }
   }
   const nodeDigests = new Map<string, string>();
@@ -156,7 +161,7 @@ export function planCachedImage(input: PlanInput): Plan {
       lastAttemptedAt = startedAt;
     }
     const stale = pod.metadata?.annotations?.[IMAGE_ANNOTATION] !== reference;
-    if (!node || stale || !targetNames.has(node)) {
+    if (!node || stale || !targetIndex.has(node)) {
       plan.deletePods.push(name);
       continue;
     }
@@ -258,8 +263,9 @@ export function planCachedImage(input: PlanInput): Plan {
   const failureList: NodeFailure[] = [];
   const digestList: { node: string; digest: string }[] = [];
   const repullList: string[] = [];
-  for (const name of targets) {
-    const isCached = cached.has(name);
+  for (let i = 0; i < targets.length; i++) {
+    const name = targets[i];
+    const isCached = cached.hasAt(i);
     const repull = isCached && repullPending.size > 0 && repullPending.has(name);
     if (isCached) {
       cachedNodes.push(name);
@@ -269,7 +275,7 @@ export function planCachedImage(input: PlanInput): Plan {
     }
     const failure = nodeFailures.size > 0 ? nodeFailures.get(name) : undefined;
     if (failure) failureList.push(failure);
-    if ((isCached && !repull) || activeNodes.has(name)) continue;
+    if ((isCached && !repull) || (activeNodes.size > 0 && activeNodes.has(name))) continue;
     const retryAt = timeMs(failure?.retryAt);
     if (retryAt !== undefined && retryAt > now) {
       wakeAt = Math.min(wakeAt ?? retryAt, retryAt);
@@ -289,8 +295,10 @@ export function planCachedImage(input: PlanInput): Plan {
   // 5. Status fields that do not depend on this reconcile's new pulls. Held nodes (not targets
   //    now) keep their record after the targets.
   const readyCount = cachedNodes.length;
-  if (cached.size > readyCount) {
-    for (const n of [...cached].filter((n) => !targetNames.has(n)).sort()) cachedNodes.push(n);
+  if (cached.others().size > 0) {
+    for (const n of [...cached.others()].sort()) {
+      cachedNodes.push(n);
+    }
   }
   plan.status = {
     ...prev,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Node, Taint, Toleration } from "kubernetes-types/core/v1.d.ts";
+import { indexNames } from "./node_marks.ts";
 
 /** Taints the node lifecycle controller adds for these Ready condition states. */
 const CONDITION_TAINTS: Record<string, Taint> = {
@@ -99,6 +100,8 @@ export interface TargetSelection {
   /** Their names, in the same order. */
   readonly names: readonly string[];
   readonly byName: ReadonlyMap<string, TargetNode>;
+  /** The position of each name in `names`. */
+  readonly index: ReadonlyMap<string, number>;
   /**
    * Nodes that match the selectors but are not targets now (NotReady, an untolerated taint) and
    * are not being deleted: they keep the image.
@@ -151,10 +154,12 @@ function computeSelection(all: Iterable<Node>, rules: TargetRules): TargetSelect
   const nodes = sortNewestFirst(targets).map((n) =>
     Object.freeze({ name: n.metadata!.name!, joinedAt: joinedAt(n) })
   );
+  const names = nodes.map((n) => n.name);
   return {
     nodes,
-    names: nodes.map((n) => n.name),
+    names,
     byName: new Map(nodes.map((n) => [n.name, n])),
+    index: indexNames(names),
     held,
   };
 }
