@@ -382,8 +382,11 @@ export class CachedImageReconciler {
     }
   }
 
-  /** Reconciles one CachedImage by name. */
-  async reconcile(name: string, signal: AbortSignal): Promise<ReconcileResult | void> {
+  /**
+   * Reconciles one CachedImage by name. Synchronous but for the write of an invalid spec's
+   * status: everything else it decides runs in the background.
+   */
+  reconcile(name: string, signal: AbortSignal): ReconcileResult | void | Promise<void> {
     const ctx = this.#ctx;
     const log = ctx.log.with({ controller: "cachedimage", cachedimage: name });
     const cached = ctx.cachedImages.get(name);
@@ -406,10 +409,9 @@ export class CachedImageReconciler {
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       ctx.pacer.clearDemand(name);
-      await this.#status.writeInvalid(raw, e.message, new Date(ctx.now()), signal, "Degraded");
       ctx.events.event(raw, "Warning", "InvalidSpec", e.message);
       log.warn("Invalid CachedImage", { error: e.message });
-      return;
+      return this.#status.writeInvalid(raw, e.message, new Date(ctx.now()), signal, "Degraded");
     }
     const now = ctx.now();
 

@@ -21,6 +21,7 @@ import {
   labelIndexer,
   LeaderElector,
   LEASES,
+  type MaybePromise,
   NODES,
   PODS,
   type ReconcileResult,
@@ -184,7 +185,7 @@ export function startOperator(opts: OperatorOptions): Operator {
   const controller = (
     name: string,
     queue: WorkQueue<string>,
-    reconcile: (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>,
+    reconcile: (key: string, signal: AbortSignal) => MaybePromise<ReconcileResult | void>,
   ) =>
     new Controller<string>({
       name,

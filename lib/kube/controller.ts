@@ -28,20 +28,29 @@ export interface ControllerHooks {
   onActiveWorkers?(controller: string, active: number): void;
 }
 
+/** A value, or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
 /** Options of {@linkcode Controller}. */
 export interface ControllerOptions<K> {
   /** Name for logs and metrics. */
   name: string;
   /** The queue event handlers add keys to. */
   queue: WorkQueue<K>;
-  /** Level-triggered reconcile of one key; throw to retry with backoff. */
-  reconcile(key: K, signal: AbortSignal): Promise<ReconcileResult | void>;
+  /**
+   * Level-triggered reconcile of one key; throw to retry with backoff. A reconcile that needs no
+   * I/O may return its result directly: its duration is then its own run time, not also the
+   * other workers' work that runs before an `await` would resume.
+   */
+  reconcile(key: K, signal: AbortSignal): MaybePromise<ReconcileResult | void>;
   /** Concurrent workers. Default 1. The queue guarantees one worker per key. */
   workers?: number;
   /** Called with every failed reconcile; default logs to stderr. */
   onError?(key: K, error: unknown, retries: number): void;
   /** Metrics callbacks. */
   hooks?: ControllerHooks;
+  /** Clock for reconcile durations (ms). Default `performance.now`. */
+  now?: () => number;
 }
 
 /**
@@ -87,10 +96,19 @@ export class Controller<K = string> {
       if (key === undefined) return;
       this.#active++;
       hooks?.onActiveWorkers?.(this.name, this.#active);
-      const started = performance.now();
+      const now = this.#opts.now ?? (() => performance.now());
+      const started = now();
+      let ended: number | undefined;
       let outcome = "success";
       try {
-        const result = await this.#opts.reconcile(key, signal);
+        const pending = this.#opts.reconcile(key, signal);
+        let result: ReconcileResult | void;
+        if (pending instanceof Promise) {
+          result = await pending;
+        } else {
+          ended = now();
+          result = pending;
+        }
         if (result?.requeue) {
           outcome = "requeue";
           queue.addRateLimited(key);
@@ -117,7 +135,8 @@ export class Controller<K = string> {
         queue.done(key);
         this.#active--;
         hooks?.onActiveWorkers?.(this.name, this.#active);
-        hooks?.onReconcile?.(this.name, outcome, (performance.now() - started) / 1000);
+        const seconds = ((ended ?? now()) - started) / 1000;
+        hooks?.onReconcile?.(this.name, outcome, seconds);
       }
     }
   }

@@ -111,3 +111,29 @@ Deno.test("Controller rejects zero workers", () => {
     /workers must be at least 1/,
   );
 });
+
+Deno.test("Controller times a synchronous reconcile by its own run, not the other workers'", async () => {
+  const queue = fastQueue();
+  let clock = 0;
+  const seconds: number[] = [];
+  const controller = new Controller({
+    name: "test",
+    queue,
+    workers: 2,
+    now: () => clock,
+    reconcile: (key) => {
+      // "a" wakes "b" while it runs: the other worker takes "b" before an await in the worker
+      // loop would resume after "a".
+      if (key === "a") queue.add("b");
+      clock += key === "a" ? 3 : 50;
+    },
+    hooks: { onReconcile: (_name, _outcome, s) => void seconds.push(s) },
+  });
+  const ac = new AbortController();
+  const run = controller.run(ac.signal);
+  queue.add("a");
+  await waitFor(() => seconds.length === 2, "both reconciles");
+  ac.abort();
+  await run;
+  assert.deepEqual(seconds.sort(), [0.003, 0.05]);
+});

@@ -109,6 +109,7 @@ export {
   Controller,
   type ControllerHooks,
   type ControllerOptions,
+  type MaybePromise,
   type ReconcileResult,
   TerminalError,
 } from "./controller.ts";
