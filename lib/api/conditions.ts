@@ -5,6 +5,8 @@
  * @module
  */
 
+import { rfc3339 } from "./time.ts";
+
 /** A `metav1.Condition`. */
 export interface Condition {
   type: string;
@@ -45,9 +47,4 @@ export function findCondition(
   type: string,
 ): Condition | undefined {
   return list?.find((c) => c.type === type);
-}
-
-/** Formats a time the way `metav1.Time` is serialised: RFC 3339 with second precision. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

@@ -10,6 +10,7 @@ export * from "./kinds.ts";
 export * from "./duration.ts";
 export * from "./objects.ts";
 export * from "./conditions.ts";
+export * from "./time.ts";
 export * from "./image_ref.ts";
 export { crdFileName, crdFor, openApiSchema } from "./crd.ts";
 export { DIGEST_PATTERN } from "./_schema.ts";

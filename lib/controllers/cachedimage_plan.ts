@@ -11,6 +11,7 @@ import {
   type CachedImageStatus,
   type Condition,
   type NodeFailure,
+  parseTime,
   pullReference,
   rfc3339,
   setCondition,
@@ -91,7 +92,7 @@ function nodeOf(pod: Pod): string | undefined {
 }
 
 function timeMs(text: string | undefined): number | undefined {
-  return text ? Date.parse(text) : undefined;
+  return text ? parseTime(text) : undefined;
 }
 
 /** Plans one reconcile of a CachedImage. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ContainerStatus, Pod } from "kubernetes-types/core/v1.d.ts";
-import { digestOfImageId } from "../api/mod.ts";
+import { digestOfImageId, parseTime } from "../api/mod.ts";
 import { IMAGE_PULL_STUCK_REASONS } from "../pacing/mod.ts";
 import { STARTED_AT_ANNOTATION } from "../podbuilder/mod.ts";
 
@@ -31,7 +31,7 @@ function containerStatus(pod: Pod): ContainerStatus | undefined {
 
 function timeOf(text: string | undefined): number | undefined {
   if (!text) return undefined;
-  const t = Date.parse(text);
+  const t = parseTime(text);
   // The kubelet reports the zero time for containers that never started.
   return Number.isFinite(t) && t > 0 ? t : undefined;
 }
