@@ -326,6 +326,8 @@ export class CachedImageReconciler {
       priority: ci.spec.priority ?? 0,
       budget: effective.key,
       nodes,
+      // The plan lists the demand in target order.
+      ordered: true,
       blockedUntil,
     });
   }

@@ -51,6 +51,7 @@ export class DemandState {
     budget: string,
     blockedUntil: number,
     needs: readonly NodeNeed[],
+    ordered = false,
   ) {
     this.image = image;
     this.priority = priority;
@@ -58,7 +59,7 @@ export class DemandState {
     this.blockedUntil = blockedUntil;
     // Reconciles of large images call this often: keep the caller's array when it is already in
     // order (the usual case) rather than allocating per node.
-    this.needs = isSorted(needs) ? needs : [...needs].sort(compareNeeds);
+    this.needs = ordered || isSorted(needs) ? needs : [...needs].sort(compareNeeds);
     let blocked = 0;
     let first = Infinity;
     for (const n of this.needs) {

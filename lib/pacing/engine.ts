@@ -37,6 +37,12 @@ export interface Demand {
    * it afterwards.
    */
   nodes: readonly NodeNeed[];
+  /**
+   * The caller vouches that `nodes` are newest first, then by name (e.g. picked in order from a
+   * target selection): the engine does not check it, a check that compares names across nodes
+   * that joined in the same second.
+   */
+  ordered?: boolean;
   /** Image-level backoff: no node starts before this time (ms). */
   blockedUntil?: number;
 }
@@ -310,6 +316,7 @@ export class PacingEngine {
       demand.budget,
       demand.blockedUntil ?? -Infinity,
       demand.nodes,
+      demand.ordered,
     );
     const reserved = this.#reservedNodes.get(image);
     if (reserved) next.carried = new Set(reserved);
