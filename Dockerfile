@@ -17,7 +17,7 @@ ENV DENORT_BIN=${DENORT_BIN}
 # The permission set "operator" in deno.json is baked into the binary: network, the listed
 # environment variables, reading files (kubeconfig, service account token, CA bundles), no writes,
 # no subprocesses, no FFI. V8's memory saver mode is baked in too (lib/cli/runtime_flags.ts).
-RUN ./node_modules/.bin/deno compile -P=operator --v8-flags=--memory-saver-mode,--max-semi-space-size=2 --output /out/drop main.ts \
+RUN ./node_modules/.bin/deno compile -P=operator --v8-flags=--memory-saver-mode,--max-semi-space-size=2,--compaction-max-evacuated-bytes-mb-for-optimize-memory=1 --output /out/drop main.ts \
  && /out/drop --version
 
 FROM gcr.io/distroless/cc-debian12:nonroot
