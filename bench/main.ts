@@ -322,6 +322,13 @@ if (want("join") || want("steady")) {
       `${fmt(res.first_pod_s.p50, 3)} / ${fmt(res.first_pod_s.p99, 3)}`,
       `rounds' p99 ${fmt(Math.min(...firstPod), 3)}-${fmt(Math.max(...firstPod), 3)}`,
     ]);
+    const readyToPod = perRound((j) => j.first_pod_s - j.ready_s);
+    rows.push([
+      "",
+      "of which Ready -> first pod p50 / p99 (s)",
+      `${fmt(res.ready_to_first_pod_s.p50, 3)} / ${fmt(res.ready_to_first_pod_s.p99, 3)}`,
+      `rounds' p99 ${fmt(Math.min(...readyToPod), 3)}-${fmt(Math.max(...readyToPod), 3)}`,
+    ]);
     rows.push([
       "",
       "fully warm p50 / p99 (s)",

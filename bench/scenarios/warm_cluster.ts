@@ -43,6 +43,11 @@ export interface JoinedNode {
   round: number;
   /** Node creation to the first pull Pod the observer saw (s). */
   first_pod_s: number;
+  /**
+   * Node creation to its simulated kubelet's Ready status being stored (s): until then it is no
+   * target. `first_pod_s` minus this is the operator's part.
+   */
+  ready_s: number;
   /** Node creation to every image listing the node as cached (s). */
   warm_s: number;
   /** The node's serial pull time of every image: its own lower bound (s). */
@@ -64,6 +69,8 @@ export interface WarmClusterResult {
   steady_state: SteadyStateResult[];
   joins: JoinedNode[];
   first_pod_s: LatencySummary;
+  /** Ready to the first pull Pod: the operator's reaction to a new target node (s). */
+  ready_to_first_pod_s: LatencySummary;
   warm_s: LatencySummary;
   /** warm_s / warm_bound_s per node, summarised. */
   warm_ratio_to_bound: LatencySummary;
@@ -96,6 +103,7 @@ export async function runWarmCluster(
       steady_state: [],
       joins: [],
       first_pod_s: latencySummary([]),
+      ready_to_first_pod_s: latencySummary([]),
       warm_s: latencySummary([]),
       warm_ratio_to_bound: latencySummary([]),
       incomplete: 0,
@@ -115,10 +123,12 @@ export async function runWarmCluster(
       const createdAt = new Map<string, number>();
       // The kubelets record pulls in wall-clock ms.
       const createdWall = new Map<string, number>();
-      await Promise.all(names.map((n) => {
+      const readyAt = new Map<string, number>();
+      await Promise.all(names.map(async (n) => {
         createdAt.set(n, performance.now());
         createdWall.set(n, Date.now());
-        return cluster.sim.nodes.add(n);
+        await cluster.sim.nodes.add(n);
+        readyAt.set(n, performance.now());
       }));
       const deadline = performance.now() + p.joinTimeoutS * 1000;
       const warm = (n: string) => (images.nodeCachedAt.get(n)?.size ?? 0) >= p.images;
@@ -141,6 +151,7 @@ export async function runWarmCluster(
           node: n,
           round: joinRound,
           first_pod_s: round3(firstPod === undefined ? Number.NaN : (firstPod - created) / 1000),
+          ready_s: round3((readyAt.get(n)! - created) / 1000),
           warm_s: round3(warmS),
           warm_bound_s: round3(perNodeBound),
           gap_between_pulls_ms: round(gaps / Math.max(1, history.length - 1), 1),
@@ -160,6 +171,9 @@ export async function runWarmCluster(
       );
     }
     result.first_pod_s = latencySummary(result.joins.map((j) => j.first_pod_s));
+    result.ready_to_first_pod_s = latencySummary(
+      result.joins.map((j) => j.first_pod_s - j.ready_s),
+    );
     result.warm_s = latencySummary(result.joins.map((j) => j.warm_s));
     result.warm_ratio_to_bound = latencySummary(
       result.joins.map((j) => j.warm_s / j.warm_bound_s),
