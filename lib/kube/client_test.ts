@@ -627,3 +627,35 @@ Deno.test("a fetch hook sees aborts and timeouts as fetch would", async () => {
     client.close();
   }
 });
+
+Deno.test("KubeClient bounds a request and its body by the timeout, and keeps no timer after", async () => {
+  let stalled: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const server = serve((req) => {
+    if (new URL(req.url).pathname.endsWith("/stalled")) {
+      // Headers at once, then half a body and nothing more.
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            stalled = c;
+            c.enqueue(new TextEncoder().encode('{"metadata":'));
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      );
+    }
+    return json({ metadata: { name: "n1", resourceVersion: "1" } });
+  });
+  const client = new KubeClient(config(server.url), { requestTimeoutMs: 200 });
+  try {
+    await assert.rejects(() => client.resource(NODES).get("stalled"), /no answer within 0.2 s/);
+    // A request that completes leaves nothing running: the test's op sanitizer fails on a timer
+    // still pending when the test ends.
+    assert.equal((await client.resource(NODES).get("n1")).metadata?.name, "n1");
+  } finally {
+    try {
+      stalled?.close();
+    } catch { /* cancelled by the client's abort */ }
+    client.close();
+    await server.close();
+  }
+});
