@@ -7,6 +7,7 @@
  * deno run -A bench/profile.ts --nodes=5000 --images=200 --state=warm
  * deno run -A bench/profile.ts --state=warmup --cpu-seconds=30
  * deno run -A bench/profile.ts --state=warmup --alloc-seconds=20   # what allocates, freed or not
+ * deno run -A bench/profile.ts --images=20 --state=warmup --after-seconds=600   # late in a warm-up
  * ```
  *
  * `--state`: `warm` (images seeded as cached everywhere, operator idle), `cold` (images exist,
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     "max-concurrent": { type: "string", default: "100" },
     "cpu-seconds": { type: "string", default: "20" },
     "alloc-seconds": { type: "string", default: "0" },
+    "after-seconds": { type: "string", default: "0" },
     "keep-snapshot": { type: "string" },
     out: { type: "string" },
   },
@@ -67,8 +69,14 @@ try {
   const op = await startBenchOperator(cluster, { denoFlags: [`--inspect=${inspect}`] });
   try {
     log(`caches synced ${(await op.waitSynced()).toFixed(2)} s after spawn`);
-    if (state === "warmup") await createImages(cluster, 0, images);
-    else await waitQuiescent(op, 3000, 300_000);
+    if (state === "warmup") {
+      await createImages(cluster, 0, images);
+      const after = Number(values["after-seconds"]);
+      if (after > 0) {
+        log(`warm-up running; profiling in ${after} s`);
+        await new Promise((r) => setTimeout(r, after * 1000));
+      }
+    } else await waitQuiescent(op, 3000, 300_000);
     const session = await InspectorSession.connect(inspect);
     const allocSeconds = Number(values["alloc-seconds"]);
     if (allocSeconds > 0) {
