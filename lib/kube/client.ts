@@ -188,8 +188,9 @@ export class KubeClient implements RestTransport {
         throw e;
       }
       this.#hooks.onRequest?.(req.verb, req.resource, res.status, elapsed(started));
-      if (!bounded || !res.body) return res;
-      // Read within the timeout; the caller reads it from memory.
+      // A hook's answer is read already (`fetchThrough`); fetch's is read here, within the
+      // timeout, and the caller reads it from memory.
+      if (!bounded || !res.body || this.#fetch) return res;
       const body = await res.arrayBuffer();
       return new Response(body, {
         status: res.status,
