@@ -35,3 +35,19 @@ export function aborted(signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", () => resolve(), { once: true })
   );
 }
+
+/**
+ * Aborts `controller` when `signal` does (at once when it already has) until the returned
+ * function is called. Unlike `AbortSignal.any`, nothing stays registered on a long-lived
+ * `signal` (a controller's stop signal passed to every request) once the request is done.
+ */
+export function follow(signal: AbortSignal | undefined, controller: AbortController): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => {};
+  }
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}

@@ -1,4 +1,4 @@
-import { sleep } from "./_abort.ts";
+import { follow, sleep } from "./_abort.ts";
 import type { ClusterConfig, Credentials } from "./cluster_config.ts";
 import { errorFromResponse } from "./errors.ts";
 import { ResourceClient } from "./resource_client.ts";
@@ -230,22 +230,6 @@ export class KubeClient implements RestTransport {
     if (this.#config.proxyUrl) opts.proxy = { url: this.#config.proxyUrl };
     return Deno.createHttpClient(opts as Deno.CreateHttpClientOptions & Deno.TlsCertifiedKeyPem);
   }
-}
-
-/**
- * Aborts `controller` when `signal` does (at once when it already has) until the returned
- * function is called. Unlike `AbortSignal.any`, nothing stays registered on a long-lived
- * `signal` (a controller's stop signal passed to every request) once the request is done.
- */
-function follow(signal: AbortSignal | undefined, controller: AbortController): () => void {
-  if (!signal) return () => {};
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => {};
-  }
-  const onAbort = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
 }
 
 /**
