@@ -319,8 +319,8 @@ export class CachedImageReconciler {
     // The shared node records, not copies: hundreds of images waiting on thousands of nodes.
     const nodes: TargetNode[] = [];
     for (const n of plan.demand) {
-      const t = targets.byName.get(n);
-      if (t) nodes.push(t);
+      const i = targets.index.get(n);
+      if (i !== undefined) nodes.push(targets.nodes[i]);
     }
     this.#ctx.pacer.setDemand(ci.metadata.name!, {
       priority: ci.spec.priority ?? 0,

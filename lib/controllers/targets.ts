@@ -99,8 +99,7 @@ export interface TargetSelection {
   readonly nodes: readonly TargetNode[];
   /** Their names, in the same order. */
   readonly names: readonly string[];
-  readonly byName: ReadonlyMap<string, TargetNode>;
-  /** The position of each name in `names`. */
+  /** The position of each name in `names` (and `nodes`). */
   readonly index: ReadonlyMap<string, number>;
   /**
    * Nodes that match the selectors but are not targets now (NotReady, an untolerated taint) and
@@ -158,7 +157,6 @@ function computeSelection(all: Iterable<Node>, rules: TargetRules): TargetSelect
   return {
     nodes,
     names,
-    byName: new Map(nodes.map((n) => [n.name, n])),
     index: indexNames(names),
     held,
   };

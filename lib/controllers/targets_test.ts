@@ -105,7 +105,7 @@ Deno.test("TargetCache: tolerated taints, held nodes, newest first, shared until
     Date.parse("2026-01-01T00:00:00Z"),
   ]);
   assert.deepEqual(s.held, ["down"]);
-  assert.equal(s.byName.get("old"), s.nodes[1]);
+  assert.deepEqual([...s.index], [["new", 0], ["old", 1], ["tainted", 2]]);
   // Same rules, same selection (not recomputed); other rules, their own.
   assert.equal(cache.select({ ...rules }), s);
   assert.deepEqual(cache.select({ nodeSelectors: [], tolerations: [] }).names, [
