@@ -207,7 +207,11 @@ if (want("warmup")) {
           (res.lower_bound.bound_ms / 1000).toFixed(1)
         } s (ratio ${res.ratio_to_bound}), the rules with no overhead ${
           (res.policy_schedule.end_ms / 1000).toFixed(1)
-        } s (ratio ${res.ratio_to_policy}), ${res.requests_per_pull} requests per pull; starts: first after ${res.starts.first_start_ms} ms, gap p50/p99/mean ${res.starts.gap_p50_ms}/${res.starts.gap_p99_ms}/${res.starts.gap_mean_ms} ms, tail ${res.starts.tail_ms} ms; slot cycle mean (p99) create ${res.cycle.create_ms.mean} (${res.cycle.create_ms.p99}), pickup ${res.cycle.pickup_ms.mean} (${res.cycle.pickup_ms.p99}), report ${res.cycle.report_ms.mean} (${res.cycle.report_ms.p99}), regrant ${res.cycle.regrant_ms.mean} (${res.cycle.regrant_ms.p99}) ms`,
+        } s (ratio ${res.ratio_to_policy}), ${res.requests_per_pull} requests per pull; starts: first after ${res.starts.first_start_ms} ms, gap p50/p99/mean ${res.starts.gap_p50_ms}/${res.starts.gap_p99_ms}/${res.starts.gap_mean_ms} ms, tail ${res.starts.tail_ms} ms; slot cycle mean (p99) create ${res.cycle.create_ms.mean} (${res.cycle.create_ms.p99}), pickup ${res.cycle.pickup_ms.mean} (${res.cycle.pickup_ms.p99}), report ${res.cycle.report_ms.mean} (${res.cycle.report_ms.p99}), regrant ${res.cycle.regrant_ms.mean} (${res.cycle.regrant_ms.p99}) ms; idle slot-s ramp/body/tail ${res.slot_use.ramp_idle_slot_s}/${res.slot_use.body_idle_slot_s}/${res.slot_use.tail_idle_slot_s}, by pull time ${
+          res.slot_use.by_pull_time.map((c) =>
+            `${c.pull_ms}: ${(c.idle_share * 100).toFixed(1)} % of ${c.body_s} s`
+          ).join(", ")
+        }`,
       );
     }
     const ratio = spread(runs.map((r) => (r.completed ? r.ratio_to_policy : Number.NaN)));

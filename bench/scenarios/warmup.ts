@@ -41,6 +41,7 @@ import {
 } from "../lower_bound.ts";
 import type { FootprintSummary } from "../process_sampler.ts";
 import { type KubeletPull, type PullCycle, pullCycle } from "../pull_cycle.ts";
+import { type SlotUse, slotUse } from "../slot_use.ts";
 import { percentile, round } from "../stats.ts";
 import { DEFAULT_BANDWIDTH } from "../../lib/sim/mod.ts";
 import { measureSteadyState, type SteadyStateResult } from "./steady_state.ts";
@@ -102,6 +103,8 @@ export interface WarmupResult {
   starts: StartSpacing;
   /** Where a pull slot's time went between pulls (the benchmark's Pod watch and kubelet records). */
   cycle: PullCycle;
+  /** Slot time left idle: ramp-up, body and tail, by pull time, and the worst windows. */
+  slot_use: SlotUse;
   footprint: FootprintSummary;
   operator_synced_s: number;
   steady_state?: SteadyStateResult;
@@ -235,6 +238,7 @@ export async function runWarmup(
       queue_wait: queueWait(metricsBefore, metricsAfter),
       starts: startSpacing(recorded.starts, t0Wall, recorded.lastEndWallMs),
       cycle: pullCycle([...podWatcher.times.values()], recorded.records, p.maxConcurrentNodes),
+      slot_use: slotUse(recorded.records, p.maxConcurrentNodes),
       footprint,
       operator_synced_s: round(synced),
     };
