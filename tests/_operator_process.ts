@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { OPERATOR_DENO_FLAG } from "../lib/cli/runtime_flags.ts";
+import { OPERATOR_DENO_FLAG, OPERATOR_ENV } from "../lib/cli/runtime_flags.ts";
 
 const ROOT = new URL("../", import.meta.url);
 let bundled: Promise<string> | undefined;
@@ -77,7 +77,7 @@ export async function startOperatorProcess(
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...OPERATOR_ENV },
   }).spawn();
   let logText = "";
   const reading = (async () => {
