@@ -24,7 +24,7 @@
  * checks that all of those places say the same.
  *
  * Outside V8, glibc's allocator keeps up to eight arenas per core for the runtime's threads, and
- * memory freed into them is not given back: in a long warm-up (5,000 nodes × 20 images, the
+ * memory freed into them mostly stays with the process: in a long warm-up (5,000 nodes × 20 images, the
  * first 300 s, one run each) the resident set sat at 146-155 MiB (mean 152) with a V8 heap of only
  * about 23 MiB live. With `MALLOC_ARENA_MAX=2` it sat at 136-143 MiB (mean 140), at the same CPU.
  * The Dockerfile sets it in the image, the tasks and the operator process of the tests and
