@@ -211,7 +211,9 @@ if (want("warmup")) {
           res.slot_use.by_pull_time.map((c) =>
             `${c.pull_ms}: ${(c.idle_share * 100).toFixed(1)} % of ${c.body_s} s`
           ).join(", ")
-        }`,
+        }; simulator ${res.simulator.cpu_cores} cores, loop lag p50/p99/max ${res.simulator.loop_lag.p50_ms}/${res.simulator.loop_lag.p99_ms}/${res.simulator.loop_lag.max_ms} ms, ${
+          (res.simulator.loop_lag.late_share * 100).toFixed(1)
+        } % of the time over 10 ms late`,
       );
     }
     const ratio = spread(runs.map((r) => (r.completed ? r.ratio_to_policy : Number.NaN)));

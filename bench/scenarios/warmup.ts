@@ -39,7 +39,8 @@ import {
   type PullTime,
   simulatedPullMs,
 } from "../lower_bound.ts";
-import type { FootprintSummary } from "../process_sampler.ts";
+import { type LoopLag, LoopLagMonitor } from "../loop_lag.ts";
+import { type FootprintSummary, ProcessSampler } from "../process_sampler.ts";
 import { type KubeletPull, type PullCycle, pullCycle } from "../pull_cycle.ts";
 import { type SlotUse, slotUse } from "../slot_use.ts";
 import { percentile, round } from "../stats.ts";
@@ -106,6 +107,12 @@ export interface WarmupResult {
   /** Slot time left idle: ramp-up, body and tail, by pull time, and the worst windows. */
   slot_use: SlotUse;
   footprint: FootprintSummary;
+  /**
+   * The benchmark's own process (simulated API server, kubelets and watchers on one thread) over
+   * the warm-up: its CPU and how late its event loop ran. High lag means the run measured the
+   * simulator's limits as much as the operator.
+   */
+  simulator: { cpu_cores: number; rss_mib_max: number; loop_lag: LoopLag };
   operator_synced_s: number;
   steady_state?: SteadyStateResult;
 }
@@ -164,6 +171,8 @@ export async function runWarmup(
     const serverBefore = cluster.sim.counters.snapshot();
     const pullsBefore = cluster.sim.kubelets.stats().pulls;
     const windowStart = op.sampler.now();
+    const self = new ProcessSampler(Deno.pid, 1000).start();
+    const lag = new LoopLagMonitor().start();
     const wallStart = Date.now();
     await createPolicy(cluster, p.maxConcurrentNodes, p.minDelayMs);
     const t0 = performance.now();
@@ -188,6 +197,13 @@ export async function runWarmup(
     const end = completed ? Math.max(...readyTimes) : performance.now();
     op.sampler.sample();
     const footprint = op.sampler.summary(windowStart);
+    const loopLag = lag.stop();
+    self.stop();
+    const simulator = {
+      cpu_cores: round(self.summary().cpu_cores, 2),
+      rss_mib_max: round(self.summary().rss_mib_max, 0),
+      loop_lag: loopLag,
+    };
     const metricsAfter = await op.scrape();
     const serverAfter = cluster.sim.counters.snapshot();
     const pulls = cluster.sim.kubelets.stats().pulls - pullsBefore;
@@ -240,6 +256,7 @@ export async function runWarmup(
       cycle: pullCycle([...podWatcher.times.values()], recorded.records, p.maxConcurrentNodes),
       slot_use: slotUse(recorded.records, p.maxConcurrentNodes),
       footprint,
+      simulator,
       operator_synced_s: round(synced),
     };
     if (completed && p.steadyS) {
