@@ -58,6 +58,11 @@ export interface BenchClusterOptions {
    * 10 s, so that is the default here.
    */
   leaseRenewIntervalMs?: number;
+  /**
+   * Let the kubelets record Normal pod Events (default true, as real ones do). Off only to
+   * measure how much of a run the simulator's own load is.
+   */
+  kubeletEvents?: boolean;
 }
 
 /** A simulated cluster with kubeconfigs for the operator and the observer. */
@@ -98,6 +103,7 @@ export async function startBenchCluster(opts: BenchClusterOptions): Promise<Benc
       // nodeStatusUpdateFrequency: a changed status (new images) is posted within 10 s.
       nodeStatusUpdateIntervalMs: 10_000,
       maxConcurrentRequests: 64,
+      normalPodEvents: opts.kubeletEvents ?? true,
     },
   });
   const dir = await Deno.makeTempDir({ prefix: "drop-bench-" });

@@ -51,6 +51,9 @@ const HELP = `Usage: deno run -A bench/main.ts [flags]
   --operator-deno-flags=FLAGS  Extra "deno run" flags for the operator, space-separated
                          (e.g. "--v8-flags=--max-old-space-size=128"), to try runtime settings
   --operator-workers=N   The operator's --workers in warm-ups (default: its own default, 4)
+  --no-kubelet-events    Simulated kubelets record no Normal pod Events (Pulling, Pulled, ...):
+                         shows how much of a warm-up the simulator's own load is. Such runs
+                         never update latest.json.
   --out=DIR              Results directory (default bench/results)
   --no-write             Print only
 `;
@@ -66,6 +69,7 @@ const { values } = parseArgs({
     "steady-seconds": { type: "string" },
     "operator-deno-flags": { type: "string", default: "" },
     "operator-workers": { type: "string" },
+    "no-kubelet-events": { type: "boolean", default: false },
     out: { type: "string", default: new URL("./results", import.meta.url).pathname },
     "no-write": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -117,6 +121,7 @@ const write = async (scenario: string, body: Record<string, unknown>) =>
       time_scale: timeScale,
       operator_deno_flags: operatorFlags,
       operator_workers: values["operator-workers"] ?? null,
+      kubelet_events: !values["no-kubelet-events"],
     },
     ...body,
   }, started);
@@ -198,6 +203,7 @@ if (want("warmup")) {
         timeoutS: 1800,
         operatorFlags,
         workers: values["operator-workers"] ? Number(values["operator-workers"]) : undefined,
+        kubeletEvents: !values["no-kubelet-events"],
       };
       log(`warm-up ${key}, run ${r}/${repeat}`);
       const res = await runWarmup(params, log);
@@ -518,7 +524,8 @@ if (want("control-plane")) {
   }
 }
 
-const latest = values["no-write"]
+// A run on a lightened simulator is a diagnosis, not a figure of the operator.
+const latest = values["no-write"] || values["no-kubelet-events"]
   ? { details: headlines }
   : await updateLatest(outDir, headlines, meta);
 const rows = headlineRows(latest.details as Partial<Record<HeadlineKey, Headline>>);

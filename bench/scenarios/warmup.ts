@@ -61,6 +61,8 @@ export interface WarmupParams extends ScenarioShape {
   /** Seconds of steady state to measure after everything is Ready (0: none). */
   steadyS?: number;
   workers?: number;
+  /** Simulated kubelets record Normal pod Events (default true; see `BenchClusterOptions`). */
+  kubeletEvents?: boolean;
 }
 
 /** The outcome of one warm-up. */
@@ -149,7 +151,11 @@ export async function runWarmup(
   log: (msg: string) => void,
 ): Promise<WarmupResult> {
   log(`warm-up ${p.nodes} nodes x ${p.images} images: starting the cluster`);
-  const cluster = await startBenchCluster({ nodes: p.nodes, timeScale: p.timeScale });
+  const cluster = await startBenchCluster({
+    nodes: p.nodes,
+    timeScale: p.timeScale,
+    kubeletEvents: p.kubeletEvents,
+  });
   const op = await startBenchOperator(cluster, { workers: p.workers, denoFlags: p.operatorFlags });
   try {
     const synced = await op.waitSynced();

@@ -74,6 +74,7 @@ export interface SimClusterOptions {
     | "leaseRenewIntervalMs"
     | "nodeStatusReportIntervalMs"
     | "nodeStatusUpdateIntervalMs"
+    | "normalPodEvents"
     | "maxConcurrentRequests"
     | "pullHistoryLimit"
     | "onError"

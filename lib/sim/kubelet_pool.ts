@@ -83,6 +83,12 @@ export interface KubeletPoolOptions {
    * cluster without a controller manager. Default false.
    */
   deletePodsOfDeletedNodes?: boolean;
+  /**
+   * Record the Normal Events of pods (Pulling, Pulled, Created, Started, Killing). Default true.
+   * Benchmarks can turn them off to see how much of a run the simulator's own load is: at
+   * thousands of nodes they are most of the kubelets' writes. Warnings are always recorded.
+   */
+  normalPodEvents?: boolean;
   /** Failures of background writes; default logs to stderr. */
   onError?: (error: unknown) => void;
 }
@@ -585,7 +591,10 @@ export class KubeletPool {
       },
       whenReady: (signal) => this.#whenReady(node, signal),
       writeStatus: (pod, status) => this.#writePodStatus(pod, status),
-      event: (pod, type, reason, message) => this.#recorder(node).event(pod, type, reason, message),
+      event: (pod, type, reason, message) => {
+        if (type === "Normal" && this.#opts.normalPodEvents === false) return;
+        this.#recorder(node).event(pod, type, reason, message);
+      },
       missingSecrets: (namespace, names) => this.#missingSecrets(namespace, names),
     };
   }

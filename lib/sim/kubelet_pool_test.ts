@@ -60,6 +60,26 @@ Deno.test("unresolvable registry host: ErrImagePull, then ImagePullBackOff, with
   }
 });
 
+Deno.test("normalPodEvents off: only the kubelet's Warnings are recorded", async () => {
+  const cluster = await startSimCluster({
+    nodes: 1,
+    timeScale: FAST,
+    kubelets: { normalPodEvents: false },
+  });
+  try {
+    await createPod(cluster.client, pullPod("dns", "sim-node-1", "registry.invalid.local/x"));
+    await waitForWaiting(cluster.client, "dns", "ImagePullBackOff");
+    const events = await waitFor(async () => {
+      const events = await podEvents(cluster.client, "dns");
+      return events.some((e) => e.message === "Error: ImagePullBackOff") ? events : undefined;
+    }, "the backoff's Warning");
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ["Warning"]);
+    assert.ok(messagesOf(events).includes("Failed: Error: ErrImagePull"));
+  } finally {
+    await cluster.stop();
+  }
+});
+
 Deno.test("unknown repository or tag: ErrImagePull with containerd's not found", async () => {
   const cluster = await startSimCluster({ nodes: 1, timeScale: FAST });
   try {
