@@ -18,13 +18,20 @@ export interface LoopLag {
   max_ms: number;
   /** Share of the window spent in ticks that came more than 10 ms late. */
   late_share: number;
+  /** The longest stalls: when each late tick was due (ms since the window began) and its lag. */
+  worst: { at_ms: number; lag_ms: number }[];
 }
 
 /**
  * Summarises lag samples (ms beyond the interval, one per tick) taken every `intervalMs`: a tick
- * late by L covers L + interval of wall time.
+ * late by L covers L + interval of wall time. `dueAt` (ms since the window began, per tick) dates
+ * the worst ones.
  */
-export function summarizeLag(lags: readonly number[], intervalMs: number): LoopLag {
+export function summarizeLag(
+  lags: readonly number[],
+  intervalMs: number,
+  dueAt: readonly number[] = [],
+): LoopLag {
   let late = 0;
   let total = 0;
   for (const lag of lags) {
@@ -38,6 +45,11 @@ export function summarizeLag(lags: readonly number[], intervalMs: number): LoopL
     p99_ms: round(percentile(lags, 99), 1),
     max_ms: round(lags.length ? Math.max(...lags) : Number.NaN, 1),
     late_share: round(total > 0 ? late / total : Number.NaN, 4),
+    worst: lags.map((lag, i) => ({
+      at_ms: round(dueAt[i] ?? Number.NaN, 0),
+      lag_ms: round(lag, 1),
+    }))
+      .sort((a, b) => b.lag_ms - a.lag_ms).slice(0, 5),
   };
 }
 
@@ -46,6 +58,8 @@ export class LoopLagMonitor {
   readonly #intervalMs: number;
   readonly #now: () => number;
   #lags: number[] = [];
+  #dueAt: number[] = [];
+  #start = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #due = 0;
 
@@ -59,6 +73,8 @@ export class LoopLagMonitor {
   start(): this {
     this.stop();
     this.#lags = [];
+    this.#dueAt = [];
+    this.#start = this.#now();
     this.#arm();
     return this;
   }
@@ -67,13 +83,14 @@ export class LoopLagMonitor {
   stop(): LoopLag {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    return summarizeLag(this.#lags, this.#intervalMs);
+    return summarizeLag(this.#lags, this.#intervalMs, this.#dueAt);
   }
 
   #arm(): void {
     this.#due = this.#now() + this.#intervalMs;
     this.#timer = setTimeout(() => {
       this.#lags.push(Math.max(0, this.#now() - this.#due));
+      this.#dueAt.push(this.#due - this.#start);
       this.#arm();
     }, this.#intervalMs);
   }

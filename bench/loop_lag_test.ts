@@ -4,8 +4,9 @@ import { LoopLagMonitor, summarizeLag } from "./loop_lag.ts";
 Deno.test("summarizeLag: percentiles, maximum and the share of time in late ticks", () => {
   // 98 ticks on time, one 20 ms late, one 100 ms late, every 10 ms.
   const lags = [...Array(98).fill(0), 20, 100];
-  const s = summarizeLag(lags, 10);
+  const s = summarizeLag(lags, 10, lags.map((_, i) => i * 10));
   assert.equal(s.ticks, 100);
+  assert.deepEqual(s.worst.slice(0, 2), [{ at_ms: 990, lag_ms: 100 }, { at_ms: 980, lag_ms: 20 }]);
   assert.equal(s.p50_ms, 0);
   assert.equal(s.max_ms, 100);
   // Late ticks cover 30 + 110 ms of 98 * 10 + 30 + 110 ms.
