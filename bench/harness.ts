@@ -363,6 +363,8 @@ export interface BenchOperator {
   scrape(): Promise<Sample[]>;
   /** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
   stop(): Promise<void>;
+  /** Throws, with the end of its log, when the process has exited: a run cannot go on. */
+  assertRunning(): void;
 }
 
 /** Builds the operator bundle ahead of time so that spawn-to-synced excludes bundling. */
@@ -397,8 +399,8 @@ export async function startBenchOperator(
   const proc = await startOperatorProcess(cluster.operatorKubeconfig, args, opts.denoFlags ?? []);
   const pid = proc.child.pid;
   const sampler = new ProcessSampler(pid, 250).start();
-  let exited = false;
-  proc.status.then(() => exited = true);
+  let exited: Deno.CommandStatus | undefined;
+  proc.status.then((status) => exited = status);
   return {
     proc,
     pid,
@@ -423,6 +425,13 @@ export async function startBenchOperator(
         }
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    assertRunning() {
+      if (!exited) return;
+      const how = exited.signal ? `signal ${exited.signal}` : `code ${exited.code}`;
+      throw new Error(
+        `The operator exited (${how}); its last log lines:\n${tail(proc.logs(), 40)}`,
+      );
     },
     async scrape() {
       const res = await proc.get("/metrics", proc.metricsPort);

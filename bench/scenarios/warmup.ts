@@ -189,6 +189,7 @@ export async function runWarmup(
     let lastLog = t0;
     while (watcher.readyCount(names) < p.images && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
+      op.assertRunning();
       if (performance.now() - lastLog > 10_000) {
         lastLog = performance.now();
         log(
