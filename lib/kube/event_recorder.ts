@@ -106,10 +106,11 @@ export class EventRecorder {
       const { name, count, namespace: eventNs } = existing;
       this.#enqueue(async () => {
         try {
-          await this.#opts.client.patch(name, "merge", {
-            count,
-            lastTimestamp: timestamp,
-          }, { signal: AbortSignal.timeout(30_000), namespace: eventNs });
+          await bounded(WRITE_TIMEOUT_MS, (signal) =>
+            this.#opts.client.patch(name, "merge", {
+              count,
+              lastTimestamp: timestamp,
+            }, { signal, namespace: eventNs }));
         } catch (e) {
           // The Event expired (they live ~1 h) or was deleted: start a new series.
           if (!isNotFound(e)) throw e;
@@ -172,7 +173,7 @@ export class EventRecorder {
       reportingComponent: this.#opts.component,
       reportingInstance: this.#opts.instance ?? "",
     };
-    await this.#opts.client.create(event, { signal: AbortSignal.timeout(30_000) });
+    await bounded(WRITE_TIMEOUT_MS, (signal) => this.#opts.client.create(event, { signal }));
   }
 
   #allow(objectId: string): boolean {
@@ -207,5 +208,26 @@ export class EventRecorder {
       if (this.#opts.onError) this.#opts.onError(e);
       else console.error(`Cannot record event: ${e instanceof Error ? e.message : String(e)}`);
     });
+  }
+}
+
+/** Longest an Event write may take before it is given up. */
+const WRITE_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `fn` under a signal that aborts after `ms`, clearing the timer as soon as `fn` settles:
+ * `AbortSignal.timeout` keeps its timer (and the signal) alive for the whole period, tens of
+ * thousands of them at a few hundred Events per second.
+ */
+async function bounded<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const timer = setTimeout(
+    () => ac.abort(new DOMException("The Event write timed out", "TimeoutError")),
+    ms,
+  );
+  try {
+    return await fn(ac.signal);
+  } finally {
+    clearTimeout(timer);
   }
 }
