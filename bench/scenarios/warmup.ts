@@ -206,9 +206,10 @@ export async function runWarmup(
     const footprint = op.sampler.summary(windowStart);
     const loopLag = lag.stop();
     self.stop();
+    const own = self.summary();
     const simulator = {
-      cpu_cores: round(self.summary().cpu_cores, 2),
-      rss_mib_max: round(self.summary().rss_mib_max, 0),
+      cpu_cores: round(own.cpu_cores, 2),
+      rss_mib_max: round(own.rss_mib_max, 0),
       loop_lag: loopLag,
     };
     const metricsAfter = await op.scrape();

@@ -51,3 +51,22 @@ export function follow(signal: AbortSignal | undefined, controller: AbortControl
   signal.addEventListener("abort", onAbort, { once: true });
   return () => signal.removeEventListener("abort", onAbort);
 }
+
+/**
+ * Runs `fn` under a signal that aborts with a `TimeoutError` after `ms`, clearing the timer as soon
+ * as `fn` settles. `AbortSignal.timeout` keeps its timer (and the signal) alive for the whole
+ * period whatever happens, tens of thousands of them at a few hundred requests per second.
+ */
+export async function withTimeout<T>(
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+  message = "The operation timed out",
+): Promise<T> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new DOMException(message, "TimeoutError")), ms);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,4 +1,5 @@
 import type { Event } from "kubernetes-types/core/v1.d.ts";
+import { withTimeout } from "./_abort.ts";
 import { isNotFound } from "./errors.ts";
 import { BucketRateLimiter } from "./rate_limiter.ts";
 import type { KubeObject, PatchType } from "./types.ts";
@@ -54,6 +55,10 @@ interface Aggregate {
 
 const MAX_MESSAGE = 1024;
 
+/** Longest an Event write may take before it is given up. */
+const WRITE_TIMEOUT_MS = 30_000;
+const WRITE_TIMEOUT_MESSAGE = "The Event write timed out";
+
 /**
  * Records core/v1 Events on involved objects. Repeats of an identical event (same object, type,
  * reason and message) within the aggregation window update one Event's `count` and
@@ -106,11 +111,11 @@ export class EventRecorder {
       const { name, count, namespace: eventNs } = existing;
       this.#enqueue(async () => {
         try {
-          await bounded(WRITE_TIMEOUT_MS, (signal) =>
+          await withTimeout(WRITE_TIMEOUT_MS, (signal) =>
             this.#opts.client.patch(name, "merge", {
               count,
               lastTimestamp: timestamp,
-            }, { signal, namespace: eventNs }));
+            }, { signal, namespace: eventNs }), WRITE_TIMEOUT_MESSAGE);
         } catch (e) {
           // The Event expired (they live ~1 h) or was deleted: start a new series.
           if (!isNotFound(e)) throw e;
@@ -173,7 +178,7 @@ export class EventRecorder {
       reportingComponent: this.#opts.component,
       reportingInstance: this.#opts.instance ?? "",
     };
-    await bounded(WRITE_TIMEOUT_MS, (signal) => this.#opts.client.create(event, { signal }));
+    await withTimeout(WRITE_TIMEOUT_MS, (signal) => this.#opts.client.create(event, { signal }));
   }
 
   #allow(objectId: string): boolean {
@@ -208,26 +213,5 @@ export class EventRecorder {
       if (this.#opts.onError) this.#opts.onError(e);
       else console.error(`Cannot record event: ${e instanceof Error ? e.message : String(e)}`);
     });
-  }
-}
-
-/** Longest an Event write may take before it is given up. */
-const WRITE_TIMEOUT_MS = 30_000;
-
-/**
- * Runs `fn` under a signal that aborts after `ms`, clearing the timer as soon as `fn` settles:
- * `AbortSignal.timeout` keeps its timer (and the signal) alive for the whole period, tens of
- * thousands of them at a few hundred Events per second.
- */
-async function bounded<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ac = new AbortController();
-  const timer = setTimeout(
-    () => ac.abort(new DOMException("The Event write timed out", "TimeoutError")),
-    ms,
-  );
-  try {
-    return await fn(ac.signal);
-  } finally {
-    clearTimeout(timer);
   }
 }
