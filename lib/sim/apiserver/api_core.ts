@@ -163,7 +163,7 @@ export class ApiCore {
       capacity: opts.watchWindow,
       maxAgeMs: opts.watchWindowMs,
       now: this.#now,
-    });
+    }, [EVENTS_KEY]);
     const host: ControllerHost = {
       store: this.store,
       registry: this.registry,

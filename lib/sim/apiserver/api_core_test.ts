@@ -629,3 +629,27 @@ Deno.test("replaced and deleted versions keep their JSON only; current ones keep
   assert.deepEqual((deleted.cur.obj.data as JsonObject).v, "2", "history still reads whole");
   assert.equal(added.line, undefined, "no encoded copy stays in the window");
 });
+
+Deno.test("Events are held as JSON alone once written, and still read, patch and list whole", () => {
+  const core = newCore();
+  const events = defOf(core, "", "v1", "events");
+  const bucket = core.store.bucket("/events");
+  const body = {
+    metadata: { name: "e1" },
+    involvedObject: { kind: "Pod", namespace: "default", name: "p" },
+    reason: "Pulled",
+    message: "pulled",
+    count: 1,
+  };
+  core.create(events, "default", body, {});
+  // Compaction happens at the next write (the writer's follow-ups still read the object).
+  core.create(events, "default", { ...body, metadata: { name: "e2" } }, {});
+  const e1 = bucket.objects.get("default/e1") as StoredRec;
+  assert.equal(e1.compacted, true);
+  core.patch(events, "default", "e1", "merge", '{"count":2}', {});
+  assert.equal(core.get(events, "default", "e1").obj.count, 2);
+  assert.deepEqual(
+    core.list(events, "default", {}).items.map((r) => r.obj.reason),
+    ["Pulled", "Pulled"],
+  );
+});

@@ -7,25 +7,53 @@
  * @module
  */
 
-/** Events of one store by time of their last write. */
+interface Write {
+  key: string;
+  at: number;
+  seq: number;
+}
+
+/**
+ * Events of one store by time of their last write. Writes are queued in order; a later write of
+ * the same Event, or its removal, leaves the earlier entry stale, and stale entries are skipped
+ * and dropped as the queue is read. (A Map in write order, re-inserting on each write, made every
+ * look at the oldest walk past the slots of all Events removed since the map last rehashed: at
+ * thousands of Events a second that was most of an Event create.)
+ */
 export class EventRetention {
-  /** Key -> time of the last write (ms); iteration order is write order, oldest first. */
-  readonly #written = new Map<string, number>();
+  /** Key -> sequence number of its last write. */
+  readonly #latest = new Map<string, number>();
+  /** Writes, oldest first, from `#head`. */
+  #queue: Write[] = [];
+  #head = 0;
+  #seq = 0;
 
   /** Number of Events tracked. */
   get size(): number {
-    return this.#written.size;
+    return this.#latest.size;
+  }
+
+  /** Writes queued, stale ones included (bounded by a few times {@linkcode size}). */
+  get queued(): number {
+    return this.#queue.length - this.#head;
   }
 
   /** Notes a create or update of an Event at `now` (ms). */
   written(key: string, now: number): void {
-    this.#written.delete(key);
-    this.#written.set(key, now);
+    const seq = ++this.#seq;
+    this.#latest.set(key, seq);
+    this.#queue.push({ key, at: now, seq });
+    // Rewrites of Events that stay leave stale entries behind the oldest live one: rebuild once
+    // they outnumber the live ones, so the queue stays within a few times the Events held.
+    if (this.#queue.length - this.#head > 2 * this.#latest.size + 1024) {
+      this.#queue = this.#queue.slice(this.#head).filter((w) => this.#isLive(w));
+      this.#head = 0;
+    }
   }
 
   /** Forgets a removed Event. */
   removed(key: string): void {
-    this.#written.delete(key);
+    this.#latest.delete(key);
   }
 
   /**
@@ -34,12 +62,26 @@ export class EventRetention {
    */
   due(now: number, ttlMs: number, max = Infinity): string[] {
     const out: string[] = [];
-    const excess = this.#written.size - max;
-    for (const [key, at] of this.#written) {
-      if (now - at > ttlMs) out.push(key);
-      else if (excess > out.length) out.push(key);
+    const excess = this.#latest.size - max;
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const w = queue[i];
+      if (!this.#isLive(w)) {
+        // Stale entries before the first live one are dropped for good.
+        if (out.length === 0) this.#head = i + 1;
+        continue;
+      }
+      if (now - w.at > ttlMs || excess > out.length) out.push(w.key);
       else break;
     }
+    if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
+    }
     return out;
+  }
+
+  #isLive(w: Write): boolean {
+    return this.#latest.get(w.key) === w.seq;
   }
 }

@@ -74,10 +74,17 @@ export class ResourceStore {
   #dependents = new Map<string, Set<string>>();
   #nsCounts = new Map<string, number>();
   #retired: StoredRec[] = [];
+  #jsonOnly: ReadonlySet<string>;
 
-  /** `window`: the bounds of each resource's event window (a number: its capacity). */
-  constructor(window: number | EventLogOptions) {
+  /**
+   * `window`: the bounds of each resource's event window (a number: its capacity).
+   * `jsonOnly`: storage keys whose objects are held as JSON text alone once written, as etcd
+   * holds what kube-apiserver does not cache (Events): many small parsed objects would make
+   * every garbage collection of a large simulation longer, and such objects are rarely read.
+   */
+  constructor(window: number | EventLogOptions, jsonOnly: Iterable<string> = []) {
     this.#window = window;
+    this.#jsonOnly = new Set(jsonOnly);
   }
 
   /** The last issued resourceVersion. */
@@ -167,7 +174,11 @@ export class ResourceStore {
     // The version replaced is now only history; so is the last state of a deleted object. The
     // caller's follow-ups still read them, so they are compacted at the next write.
     if (prev instanceof StoredRec) this.#retired.push(prev);
-    if (type === "DELETED" && cur instanceof StoredRec) this.#retired.push(cur);
+    if (
+      cur instanceof StoredRec && (type === "DELETED" || this.#jsonOnly.has(bucket.storageKey))
+    ) {
+      this.#retired.push(cur);
+    }
   }
 
   /** Compacts the versions retired by earlier writes. */
