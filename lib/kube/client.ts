@@ -1,8 +1,8 @@
-import { follow, sleep } from "./_abort.ts";
+import { follow } from "./_abort.ts";
 import type { ClusterConfig, Credentials } from "./cluster_config.ts";
-import { errorFromResponse } from "./errors.ts";
 import { ResourceClient } from "./resource_client.ts";
 import type { ResourceRef } from "./resources.ts";
+import { sendRetrying } from "./retrying.ts";
 import type { RequestHooks, RestRequest, RestTransport } from "./transport.ts";
 import type { KubeObject } from "./types.ts";
 
@@ -105,30 +105,23 @@ export class KubeClient implements RestTransport {
   }
 
   /** {@inheritDoc RestTransport.send} */
-  async send(req: RestRequest): Promise<Response> {
-    if (this.#closed) throw new Error(`Cannot ${req.method} ${req.path}: the client is closed`);
+  send(req: RestRequest): Promise<Response> {
+    if (this.#closed) {
+      return Promise.reject(new Error(`Cannot ${req.method} ${req.path}: the client is closed`));
+    }
     let reauthenticated = false;
-    for (let attempt = 0;; attempt++) {
-      const creds = await this.#credentials();
-      const res = await this.#fetchOnce(req, creds);
-      if (res.ok) return res;
-      const text = await readBodyText(res);
-      const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+    return sendRetrying(req, async () => this.#fetchOnce(req, await this.#credentials()), {
+      maxRetries: this.#maxRetries,
+      maxRetryAfterSeconds: this.#maxRetryAfter,
+      hooks: this.#hooks,
       // A rotated token or an expired exec credential: fetch fresh ones once and retry.
-      if (res.status === 401 && !reauthenticated && this.#config.credentials) {
+      again: (status) => {
+        if (status !== 401 || reauthenticated || !this.#config.credentials) return false;
         reauthenticated = true;
         this.#config.credentials.invalidate();
-        continue;
-      }
-      const retriable = res.status === 429 || (res.status >= 500 && retryAfter !== undefined);
-      if (retriable && attempt < this.#maxRetries && !req.signal?.aborted) {
-        const seconds = Math.min(retryAfter ?? 1, this.#maxRetryAfter);
-        this.#hooks.onRetryAfter?.(req.verb, req.resource, seconds);
-        await sleep(seconds * 1000, req.signal);
-        continue;
-      }
-      throw errorFromResponse(res.status, text, `${req.method} ${req.path}`, retryAfter);
-    }
+        return true;
+      },
+    });
   }
 
   async #credentials(): Promise<Credentials> {
@@ -315,24 +308,6 @@ function abortableBody(
 
 function elapsed(started: number): number {
   return (performance.now() - started) / 1000;
-}
-
-/** Reads an error body whatever its framing (chunked, no content-length, cut short). */
-async function readBodyText(res: Response): Promise<string> {
-  try {
-    return await res.text();
-  } catch {
-    return "";
-  }
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const n = Number(value.trim());
-  if (Number.isFinite(n) && n >= 0) return n;
-  const date = Date.parse(value);
-  if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
-  return undefined;
 }
 
 function basicAuth(username: string, password: string): string {

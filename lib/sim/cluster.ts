@@ -23,6 +23,7 @@ import {
   startApiServer,
 } from "./apiserver/mod.ts";
 import { Limiter } from "./_limiter.ts";
+import { InProcessTransport } from "./in_process_transport.ts";
 import { KubeletPool, type KubeletPoolOptions, MANAGED_LABEL } from "./kubelet_pool.ts";
 import { RegistryCatalogue } from "./registry_catalogue.ts";
 import { type RegistryAuth, type RegistryServer, startRegistryServer } from "./registry_server.ts";
@@ -185,12 +186,13 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
         configFromKubeconfigText(apiServer.kubeconfig({ token }), { baseDir: "/" }),
         { ...opts, fetch: (req) => apiServer.handle(req) },
       );
-    // In-process: HTTP (and TLS) on both ends of every kubelet request is CPU of this process
-    // that the operator's requests would wait for.
-    const kubeletClient = inProcessClient(kubeletToken, {
+    // In-process and without a network client's machinery: the kubelets' requests are CPU of
+    // this process that the operator's requests would wait for.
+    const kubeletClient = new InProcessTransport({
+      handle: (req) => apiServer.handle(req),
+      token: kubeletToken,
       userAgent: "kubelet/v1.30.0 (linux/amd64) drop-sim",
     });
-    cleanups.push(() => kubeletClient.close());
     await ensureNamespace(client, OPERATOR_NAMESPACE);
 
     const catalogue = opts.registry?.catalogue ?? new RegistryCatalogue();

@@ -45,8 +45,11 @@ export const DEFAULT_BANDWIDTH = 100_000_000;
 
 /** Options of {@linkcode KubeletPool}. */
 export interface KubeletPoolOptions {
-  /** API client the kubelets use (needs nodes, nodes/status, pods, pods/status, leases, events, secrets). */
-  client: KubeClient;
+  /**
+   * API client the kubelets use (needs nodes, nodes/status, pods, pods/status, leases, events,
+   * secrets): a {@linkcode KubeClient}, or an in-process transport beside the API server.
+   */
+  client: Pick<KubeClient, "resource">;
   /** The registry pulls resolve against. */
   catalogue: RegistryCatalogue;
   /**
@@ -149,7 +152,7 @@ const EVENT_CACHE_SIZE = 32;
 /** Runs simulated kubelets for every managed Node of a cluster. */
 export class KubeletPool {
   readonly #opts: KubeletPoolOptions;
-  readonly #client: KubeClient;
+  readonly #client: Pick<KubeClient, "resource">;
   readonly #timeScale: number;
   readonly #scheduler = new Scheduler();
   readonly #limiter: Limiter;

@@ -58,8 +58,20 @@ export interface RequestContext {
   inProcess?: boolean;
 }
 
+/**
+ * What the handler reads of a request. A `Request` is one; in-process callers can pass a lighter
+ * object (`url` is then only parsed here).
+ */
+export interface ApiRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 /** Answers one request. */
-export type Handler = (req: Request, ctx?: RequestContext) => Promise<Response>;
+export type Handler = (req: ApiRequest, ctx?: RequestContext) => Promise<Response>;
 
 type OutputKind = "object" | "table" | "partial";
 
@@ -128,7 +140,7 @@ function patchType(contentType: string): PatchType {
   );
 }
 
-function bodyContentType(req: Request): string {
+function bodyContentType(req: ApiRequest): string {
   const ct = req.headers.get("content-type") ?? "application/json";
   if (ct.includes("cbor") || (ct.includes("protobuf") && !ct.startsWith(PROTOBUF))) {
     throw unsupportedMediaType(
@@ -139,7 +151,7 @@ function bodyContentType(req: Request): string {
 }
 
 /** Decodes a create or update body: JSON, YAML, or Kubernetes protobuf for a few core kinds. */
-async function readObject(req: Request): Promise<unknown> {
+async function readObject(req: ApiRequest): Promise<unknown> {
   const ct = bodyContentType(req);
   if (ct.startsWith(PROTOBUF)) return decodeProtobufObject(new Uint8Array(await req.arrayBuffer()));
   return decodeBody(await req.text(), ct);
@@ -174,7 +186,7 @@ function sleep(ms: number): Promise<void> {
 export function createHandler(deps: HandlerDeps): Handler {
   const { core, counters } = deps;
 
-  function authenticate(req: Request): string {
+  function authenticate(req: ApiRequest): string {
     const header = req.headers.get("authorization");
     if (!header) {
       if (deps.requireAuth) throw unauthorized();
@@ -251,7 +263,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     };
   }
 
-  async function deleteOptions(req: Request, q: URLSearchParams): Promise<DeleteOptions> {
+  async function deleteOptions(req: ApiRequest, q: URLSearchParams): Promise<DeleteOptions> {
     const ct = bodyContentType(req);
     // Typed clients may send DeleteOptions as protobuf; their options also come as query params.
     const text = ct.startsWith(PROTOBUF) ? "" : await req.text();
@@ -281,7 +293,7 @@ export function createHandler(deps: HandlerDeps): Handler {
   }
 
   async function handleResource(
-    req: Request,
+    req: ApiRequest,
     url: URL,
     user: string,
     ctx: RequestContext | undefined,
@@ -443,7 +455,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     throw methodNotAllowed();
   }
 
-  async function simEndpoint(req: Request, path: string): Promise<Response> {
+  async function simEndpoint(req: ApiRequest, path: string): Promise<Response> {
     if (path === "/sim/counters") {
       if (req.method === "DELETE") counters.reset();
       return jsonText(JSON.stringify(counters.snapshot()));
@@ -460,7 +472,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     throw pathNotFound();
   }
 
-  return async (req: Request, ctx?: RequestContext): Promise<Response> => {
+  return async (req: ApiRequest, ctx?: RequestContext): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
     try {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { ApiRequest } from "./http_handler.ts";
 
 /** Which requests a fault applies to; an empty or missing list matches everything. */
 export interface FaultScope {
@@ -160,7 +161,7 @@ export interface ApiServer {
    * connection: its abort ends a watch. Rejects once the server is stopped, as a refused
    * connection would.
    */
-  handle(req: Request): Promise<Response>;
+  handle(req: ApiRequest & { readonly signal?: AbortSignal }): Promise<Response>;
   /** Closes every watch and the listener. */
   stop(): Promise<void>;
 }

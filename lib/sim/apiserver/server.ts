@@ -122,7 +122,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     counters,
     faults,
     store: storeAccess(core),
-    handle(req: Request): Promise<Response> {
+    handle(req) {
       if (stopped) {
         return Promise.reject(
           new Error(`Cannot ${req.method} ${new URL(req.url).pathname}: the API server is stopped`),
