@@ -333,11 +333,17 @@ export function startOperator(opts: OperatorOptions): Operator {
       client: client.resource(LEASES, le.namespace),
       name: le.name ?? "drop-leader",
       identity: le.identity,
+      // Routine renewal failures are retried within the renew deadline; why leadership ended
+      // (the deadline passed, another holder, a controller that failed) must reach the log.
+      onError: (e) => log.warn("Leader election", { error: String(e) }),
       onStartedLeading: (signal) => {
         isLeading = true;
         metrics.leader.set({ name: le.name ?? "drop-leader" }, 1);
         log.info("Became leader", { identity: le.identity });
-        return runControllers(signal);
+        // A failed controller ends leadership (the process then exits for a restart): say why.
+        return runControllers(signal).catch((e) => {
+          log.error("A controller failed; giving up leadership", { error: String(e) });
+        });
       },
       onStoppedLeading: () => {
         isLeading = false;

@@ -145,7 +145,18 @@ export class LeaderElector {
         continue;
       }
       if (signal.aborted) return;
-      if (this.#now() - lastRenew >= this.#renewMs || this.#leader !== this.#opts.identity) {
+      if (this.#leader !== this.#opts.identity) {
+        this.#report(
+          new Error(`Lost the lease ${this.#opts.name}: ${this.#leader || "nobody"} holds it now`),
+        );
+        return;
+      }
+      if (this.#now() - lastRenew >= this.#renewMs) {
+        this.#report(
+          new Error(
+            `Cannot renew the lease ${this.#opts.name} within ${this.#renewMs / 1000} s: stepping down`,
+          ),
+        );
         return;
       }
     }

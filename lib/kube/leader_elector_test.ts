@@ -64,7 +64,7 @@ function candidate(
   identity: string,
   opts: { release?: boolean; leaseDurationMs?: number } = {},
 ) {
-  const state = { leading: false, started: 0, stopped: 0 };
+  const state = { leading: false, started: 0, stopped: 0, errors: [] as string[] };
   const ac = new AbortController();
   const elector = new LeaderElector({
     client: leases,
@@ -82,6 +82,7 @@ function candidate(
     onStoppedLeading: () => {
       state.stopped++;
     },
+    onError: (e) => state.errors.push(String(e)),
   });
   const done = elector.run(ac.signal);
   return { elector, state, ac, done };
@@ -170,6 +171,10 @@ Deno.test("LeaderElector: a leader that cannot renew within the deadline steps d
     assert.equal(a.state.leading, false);
     assert.equal(a.state.stopped, 1);
     assert.equal(a.elector.isLeader(), false);
+    assert.ok(
+      a.state.errors.some((e) => /Cannot renew the lease drop-operator within 1 s/.test(e)),
+      `why it stepped down is reported: ${a.state.errors.join("; ")}`,
+    );
   } finally {
     a.ac.abort();
   }
@@ -218,6 +223,10 @@ Deno.test("LeaderElector: a leader steps down when another holder wrote the leas
     assert.equal(a.state.leading, false);
     assert.equal(a.state.stopped, 1);
     assert.equal(a.elector.isLeader(), false);
+    assert.ok(
+      a.state.errors.some((e) => /Lost the lease drop-operator: b holds it now/.test(e)),
+      `why it stepped down is reported: ${a.state.errors.join("; ")}`,
+    );
     // The update conflicted, and a read showed b as the holder of a valid lease.
     assert.ok(leases.calls.get > gets, "a read the lease after the conflict");
     assert.equal(a.elector.leader, "b");
