@@ -152,10 +152,9 @@ export class LeaderElector {
         return;
       }
       if (this.#now() - lastRenew >= this.#renewMs) {
+        const seconds = this.#renewMs / 1000;
         this.#report(
-          new Error(
-            `Cannot renew the lease ${this.#opts.name} within ${this.#renewMs / 1000} s: stepping down`,
-          ),
+          new Error(`Cannot renew the lease ${this.#opts.name} within ${seconds} s: stepping down`),
         );
         return;
       }
