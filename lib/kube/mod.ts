@@ -93,7 +93,7 @@ export {
 export { loadKubeConfig, type LoadKubeConfigOptions } from "./load_config.ts";
 export type { RequestHooks, RestRequest, RestTransport } from "./transport.ts";
 export { KubeClient, type KubeClientOptions } from "./client.ts";
-export { parseRetryAfter, type RetryOptions, sendRetrying } from "./retrying.ts";
+export { type RetryOptions, sendRetrying } from "./retrying.ts";
 export { type ObjectCallOptions, ResourceClient } from "./resource_client.ts";
 export { WatchStalledError } from "./watch.ts";
 export { LineSplitter } from "./ndjson.ts";

@@ -49,7 +49,10 @@ export class StoredRec implements Rec {
     return this.#obj === undefined;
   }
 
-  /** Drops the parsed object; call only once this version is no longer the current one. */
+  /**
+   * Drops the parsed object; readers parse `json` again. For versions no longer current, and
+   * for current ones of resources held as JSON alone (see `ResourceStore`).
+   */
   compact(): void {
     this.#obj = undefined;
   }

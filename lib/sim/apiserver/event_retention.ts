@@ -43,12 +43,9 @@ export class EventRetention {
     const seq = ++this.#seq;
     this.#latest.set(key, seq);
     this.#queue.push({ key, at: now, seq });
-    // Rewrites of Events that stay leave stale entries behind the oldest live one: rebuild once
+    // Rewrites of Events that stay leave stale entries behind the oldest live one: drop them once
     // they outnumber the live ones, so the queue stays within a few times the Events held.
-    if (this.#queue.length - this.#head > 2 * this.#latest.size + 1024) {
-      this.#queue = this.#queue.slice(this.#head).filter((w) => this.#isLive(w));
-      this.#head = 0;
-    }
+    if (this.queued > 2 * this.#latest.size + 1024) this.#rebuild((w) => this.#isLive(w));
   }
 
   /** Forgets a removed Event. */
@@ -74,11 +71,16 @@ export class EventRetention {
       if (now - w.at > ttlMs || excess > out.length) out.push(w.key);
       else break;
     }
-    if (this.#head > 1024 && this.#head * 2 > queue.length) {
-      this.#queue = queue.slice(this.#head);
-      this.#head = 0;
-    }
+    // Entries before the head are gone; give their room back once they are most of the array.
+    if (this.#head > 1024 && this.#head * 2 > queue.length) this.#rebuild();
     return out;
+  }
+
+  /** Drops the entries before the head, and those `keep` refuses. */
+  #rebuild(keep?: (w: Write) => boolean): void {
+    const rest = this.#queue.slice(this.#head);
+    this.#queue = keep ? rest.filter(keep) : rest;
+    this.#head = 0;
   }
 
   #isLive(w: Write): boolean {
